@@ -1,0 +1,233 @@
+//! Configuration in one typed struct: defaults, then an optional TOML file,
+//! then the environment (`INBOX_*`, and `DATABASE_URL`). A bad value is
+//! reported with the key that holds it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use inbox_types::PhoneRegion;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// PostgreSQL connection string (env `DATABASE_URL` or `INBOX_DATABASE_URL`).
+    pub database_url: String,
+    /// Largest number of database connections this process opens.
+    pub database_max_connections: u32,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `inbox=debug,sqlx=warn`.
+    pub log: String,
+    /// Region (ISO 3166 code, e.g. `DE`) in which numbers written without a
+    /// country code are read. Unset: such numbers are rejected.
+    pub default_region: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://postgres@127.0.0.1:5432/inbox".into(),
+            database_max_connections: 10,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            log: "info,sqlx=warn".into(),
+            default_region: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database URL may carry a password.
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("bind", &self.bind)
+            .field("log_format", &self.log_format)
+            .field("log", &self.log)
+            .field("default_region", &self.default_region)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads the configuration: defaults, then `file` (if given), then the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Self::from_figment(
+            figment
+                .merge(Env::raw().only(&["DATABASE_URL"]))
+                .merge(Env::prefixed("INBOX_").ignore(&["CONFIG"])),
+        )
+    }
+
+    fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            // Name the key and where it came from: the variable, or the file.
+            let key = e.path.join(".");
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let source = match (&e.metadata, from_env) {
+                (_, true) if key == "database_url" => "DATABASE_URL".to_owned(),
+                (_, true) => format!("INBOX_{}", key.to_uppercase()),
+                (Some(m), false) => m
+                    .source
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| m.name.to_string()),
+                (None, false) => String::new(),
+            };
+            let prefix = match (key.is_empty(), source.is_empty()) {
+                (false, false) => format!("{key} ({source}): "),
+                (false, true) => format!("{key}: "),
+                _ => String::new(),
+            };
+            ConfigError::Invalid(format!("{prefix}{}", e.kind))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(
+                "database_url (DATABASE_URL): must start with postgres:// or postgresql://".into(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database_max_connections (INBOX_DATABASE_MAX_CONNECTIONS): must be at least 1"
+                    .into(),
+            ));
+        }
+        self.phone_region()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| ConfigError::Invalid(format!("log (INBOX_LOG): {e}")))?;
+        Ok(())
+    }
+
+    pub fn phone_region(&self) -> Result<Option<PhoneRegion>, ConfigError> {
+        self.default_region
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| {
+                ConfigError::Invalid(format!("default_region (INBOX_DEFAULT_REGION): {e}"))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "inbox.toml",
+                "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"",
+            )?;
+            jail.set_env("INBOX_LOG_FORMAT", "text");
+            jail.set_env("DATABASE_URL", "postgres://app:pw@db/inbox");
+            let c = Config::load(Some(Path::new("inbox.toml"))).unwrap();
+            assert_eq!(c.bind.port(), 9000, "the file overrides the default");
+            assert_eq!(
+                c.log_format,
+                LogFormat::Text,
+                "the environment overrides the file"
+            );
+            assert_eq!(c.database_url, "postgres://app:pw@db/inbox");
+            assert!(
+                !format!("{c:?}").contains("pw"),
+                "the password is not printed"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("INBOX_BIND", "not-an-address");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("bind"), "{e}");
+            assert!(e.contains("INBOX_BIND"), "{e}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("INBOX_DEFAULT_REGION", "Atlantis");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("INBOX_DEFAULT_REGION"), "{e}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("INBOX_DATABASE_MAX_CONNECTIONS", "lots");
+            let e = Config::load(None).unwrap_err().to_string();
+            assert!(e.contains("database_max_connections"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let e = Config::load(Some(Path::new("/nonexistent/inbox.toml"))).unwrap_err();
+        assert!(e.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,48 @@
+//! Companies: the tenants.
+
+use inbox_types::CompanyId;
+use sqlx::PgExecutor;
+
+use crate::error::{DomainError, DomainResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Company {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
+pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(DomainError::validation(
+            "name",
+            "company name must be 1 to 200 characters",
+        ));
+    }
+    let company =
+        sqlx::query_as("INSERT INTO companies (id, name) VALUES ($1, $2) RETURNING id, name")
+            .bind(CompanyId::new().0)
+            .bind(name)
+            .fetch_one(db)
+            .await?;
+    Ok(company)
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<Company> {
+    sqlx::query_as("SELECT id, name FROM companies WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?
+        .ok_or(DomainError::NotFound("company"))
+}
+
+pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Option<Company>> {
+    Ok(
+        sqlx::query_as(
+            "SELECT id, name FROM companies WHERE name = $1 ORDER BY created_at LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(db)
+        .await?,
+    )
+}

@@ -1,0 +1,138 @@
+//! Messages customers send us: recorded once per provider id, with the
+//! contact and conversation made on first contact.
+
+use chrono::{DateTime, Utc};
+use inbox_types::dto::MessageDto;
+use inbox_types::{
+    ChannelId, CompanyId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus,
+};
+use sqlx::PgPool;
+
+use crate::contacts;
+use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
+use crate::error::{DomainError, DomainResult};
+use crate::messages::{self, NewMessage};
+
+/// A message from a customer, as a webhook reports it.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    pub channel_id: Option<ChannelId>,
+    pub from: E164Phone,
+    /// The sender's WhatsApp profile name, used when the contact has no name.
+    pub profile_name: Option<String>,
+    pub provider_message_id: String,
+    /// The text, or a readable placeholder such as "[image]".
+    pub content: String,
+    pub media_type: Option<String>,
+    pub media_url: Option<String>,
+    /// When the customer sent it, by the provider's clock (informational).
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    Recorded {
+        message: Box<MessageDto>,
+        conversation_id: ConversationId,
+        created_contact: bool,
+        created_conversation: bool,
+    },
+    /// The provider delivered this message before; nothing changed.
+    Duplicate(MessageId),
+}
+
+/// `recordInboundMessage`: stores the message, adds one to the
+/// conversation's unread count and moves it to the top of the list. A
+/// repeated provider id changes nothing.
+#[tracing::instrument(skip(db, m), fields(company_id = %company_id, provider_message_id = %m.provider_message_id))]
+pub async fn record_inbound_message(
+    db: &PgPool,
+    company_id: CompanyId,
+    m: &InboundMessage,
+) -> DomainResult<InboundOutcome> {
+    if m.provider_message_id.trim().is_empty() {
+        return Err(DomainError::validation(
+            "providerMessageId",
+            "an inbound message needs the provider's id",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    if let Some(existing) = find_by_provider_id(&mut tx, company_id, &m.provider_message_id).await?
+    {
+        return Ok(InboundOutcome::Duplicate(existing));
+    }
+    let (contact, contact_ensured) = contacts::ensure(
+        &mut tx,
+        company_id,
+        &m.from,
+        m.profile_name.as_deref(),
+        None,
+    )
+    .await
+    .map_err(DomainError::ContactCreateFailed)?;
+    let message_id = MessageId::new();
+    let preview = inbox_types::text::preview(&m.content, PREVIEW_CHARS);
+    let last = LastMessage {
+        id: message_id,
+        preview: &preview,
+        unread_increment: 1,
+    };
+    let (conversation, conversation_ensured) =
+        conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
+            .await
+            .map_err(DomainError::ConversationCreateFailed)?;
+    let conversation_id = ConversationId(conversation.id);
+    let new = NewMessage {
+        id: message_id,
+        company_id,
+        conversation_id,
+        contact_id: contact.id,
+        channel_id: m.channel_id,
+        direction: MessageDirection::Inbound,
+        status: MessageStatus::Delivered,
+        content: &m.content,
+        media_type: m.media_type.as_deref(),
+        media_url: m.media_url.as_deref(),
+        provider_message_id: Some(&m.provider_message_id),
+        client_key: None,
+        created_by: None,
+        created_at: Some(conversation.last_message_time),
+    };
+    let Some(message) = messages::insert(&mut *tx, &new)
+        .await
+        .map_err(DomainError::MessageInsertFailed)?
+    else {
+        // A concurrent delivery of the same message won the race.
+        drop(tx);
+        let mut conn = db.acquire().await?;
+        let existing = find_by_provider_id(&mut conn, company_id, &m.provider_message_id).await?;
+        return existing
+            .map(InboundOutcome::Duplicate)
+            .ok_or_else(|| DomainError::internal("inbound duplicate vanished"));
+    };
+    tx.commit()
+        .await
+        .map_err(DomainError::MessageInsertFailed)?;
+    tracing::info!(event = "message.received", message_id = %message.id, %conversation_id);
+    Ok(InboundOutcome::Recorded {
+        message: Box::new(message),
+        conversation_id,
+        created_contact: contact_ensured.created(),
+        created_conversation: conversation_ensured.created(),
+    })
+}
+
+async fn find_by_provider_id(
+    conn: &mut sqlx::PgConnection,
+    company_id: CompanyId,
+    provider_message_id: &str,
+) -> DomainResult<Option<MessageId>> {
+    let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = $2",
+    )
+    .bind(company_id.0)
+    .bind(provider_message_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(MessageId))
+}

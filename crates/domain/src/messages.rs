@@ -1,0 +1,368 @@
+//! Messages: insertion, the status state machine in SQL, and paging.
+
+use chrono::{DateTime, Utc};
+use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
+use inbox_types::{
+    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId,
+    MessageStatus, UserId,
+};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+
+use crate::error::{DomainError, DomainResult};
+use crate::perf::{Operation, timed};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    pub id: uuid::Uuid,
+    pub conversation_id: uuid::Uuid,
+    pub contact_id: uuid::Uuid,
+    pub direction: String,
+    pub status: String,
+    pub content: String,
+    pub media_url: Option<String>,
+    pub media_type: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub created_by: Option<uuid::Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, contact_id, direction, status, content, media_url, media_type, provider_message_id, \
+         error_code, error_message, created_by, created_at, updated_at"
+    };
+}
+
+impl TryFrom<MessageRow> for MessageDto {
+    type Error = DomainError;
+
+    fn try_from(r: MessageRow) -> DomainResult<MessageDto> {
+        Ok(MessageDto {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            contact_id: r.contact_id,
+            direction: r.direction.parse().map_err(DomainError::internal)?,
+            status: r.status.parse().map_err(DomainError::internal)?,
+            content: r.content,
+            media_url: r.media_url,
+            media_type: r.media_type,
+            provider_message_id: r.provider_message_id,
+            error_code: r.error_code,
+            error_message: r.error_message,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// `createMessage` of the plan.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub id: MessageId,
+    pub company_id: CompanyId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    pub channel_id: Option<ChannelId>,
+    pub direction: MessageDirection,
+    pub status: MessageStatus,
+    pub content: &'a str,
+    pub media_type: Option<&'a str>,
+    pub media_url: Option<&'a str>,
+    pub provider_message_id: Option<&'a str>,
+    pub client_key: Option<&'a str>,
+    pub created_by: Option<UserId>,
+    /// `None` takes the database clock at insert time.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> NewMessage<'a> {
+    /// An outbound message about to be sent: status `sending`.
+    pub fn outbound(
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        contact_id: ContactId,
+        content: &'a str,
+        created_by: Option<UserId>,
+    ) -> Self {
+        Self {
+            id: MessageId::new(),
+            company_id,
+            conversation_id,
+            contact_id,
+            channel_id: None,
+            direction: MessageDirection::Outbound,
+            status: MessageStatus::Sending,
+            content,
+            media_type: None,
+            media_url: None,
+            provider_message_id: None,
+            client_key: None,
+            created_by,
+            created_at: None,
+        }
+    }
+}
+
+/// Inserts a message and returns it. Returns `Ok(None)` when a message with
+/// the same provider id exists already (an inbound duplicate).
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    m: &NewMessage<'_>,
+) -> Result<Option<MessageDto>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "INSERT INTO messages (id, company_id, conversation_id, contact_id, channel_id, direction, status, content, \
+                               media_type, media_url, provider_message_id, client_key, created_by, updated_by, \
+                               created_at, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, COALESCE($14, clock_timestamp()), \
+                 CASE WHEN $6 = 'outbound' AND $7 = 'sending' THEN 1 ELSE 0 END) \
+         ON CONFLICT (company_id, provider_message_id) DO NOTHING \
+         RETURNING ",
+        message_columns!()
+    ))
+    .bind(m.id.0)
+    .bind(m.company_id.0)
+    .bind(m.conversation_id.0)
+    .bind(m.contact_id.0)
+    .bind(m.channel_id.map(|c| c.0))
+    .bind(m.direction.as_str())
+    .bind(m.status.as_str())
+    .bind(m.content)
+    .bind(m.media_type)
+    .bind(m.media_url)
+    .bind(m.provider_message_id)
+    .bind(m.client_key)
+    .bind(m.created_by.map(|u| u.0))
+    .bind(m.created_at)
+    .fetch_optional(db)
+    .await?;
+    row.map(MessageDto::try_from)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// `createMessage` of the plan, on its own: checks the conversation belongs
+/// to the company and inserts the message (status `sending` unless given).
+#[tracing::instrument(skip(db, m), fields(company_id = %m.company_id, conversation_id = %m.conversation_id))]
+pub async fn create_message(db: &PgPool, m: &NewMessage<'_>) -> DomainResult<MessageDto> {
+    timed(Operation::CreateMessage, async {
+        let mut conn = db.acquire().await?;
+        let conv = crate::conversations::find(&mut conn, m.company_id, m.conversation_id).await?;
+        if conv.contact_id != m.contact_id.0 {
+            return Err(DomainError::validation(
+                "contactId",
+                "the contact is not the conversation's contact",
+            ));
+        }
+        let msg = insert(&mut *conn, m)
+            .await
+            .map_err(DomainError::MessageInsertFailed)?
+            .ok_or_else(|| DomainError::Conflict {
+                message: "a message with this provider id exists already".into(),
+                existing_message_id: None,
+            })?;
+        tracing::debug!(message_id = %msg.id, "createMessage");
+        Ok(msg)
+    })
+    .await
+}
+
+/// What a status update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Applied,
+    /// The message was already at or past that status: nothing changed, and
+    /// that is not an error (webhooks repeat and arrive out of order).
+    Ignored,
+}
+
+/// An update reported for a message: by the provider's answer or a webhook.
+#[derive(Debug, Clone, Default)]
+pub struct StatusUpdate<'a> {
+    pub provider_message_id: Option<&'a str>,
+    pub provider_status: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+}
+
+/// `updateMessageStatus` of the plan, monotonic: the update applies only
+/// when `status` may follow the message's current status (see
+/// [`MessageStatus::applies_after`]). The provider id is recorded even when
+/// the status itself is stale, so later webhooks can find the message.
+#[tracing::instrument(skip(conn, update))]
+pub async fn update_message_status(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    id: MessageId,
+    status: MessageStatus,
+    update: &StatusUpdate<'_>,
+) -> DomainResult<StatusChange> {
+    let allowed_from: Vec<&str> = status.applies_after().iter().map(|s| s.as_str()).collect();
+    // The WHERE clause is the state machine: PostgreSQL re-checks it against
+    // the latest row version when a concurrent update got there first.
+    let applied = sqlx::query(
+        "UPDATE messages SET status = $3, \
+                provider_message_id = COALESCE(provider_message_id, $5), \
+                provider_status = COALESCE($6, provider_status), \
+                error_code = CASE WHEN $3 = 'failed' THEN $7 END, \
+                error_message = CASE WHEN $3 = 'failed' THEN $8 END, \
+                updated_at = now() \
+          WHERE company_id = $1 AND id = $2 AND status = ANY($4)",
+    )
+    .bind(company_id.0)
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(&allowed_from)
+    .bind(update.provider_message_id)
+    .bind(update.provider_status)
+    .bind(update.error_code)
+    .bind(update.error_message)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if applied {
+        return Ok(StatusChange::Applied);
+    }
+    // Stale: keep the status, but remember the provider id if we lacked it.
+    let exists = sqlx::query(
+        "UPDATE messages SET provider_message_id = COALESCE(provider_message_id, $3) \
+          WHERE company_id = $1 AND id = $2",
+    )
+    .bind(company_id.0)
+    .bind(id.0)
+    .bind(update.provider_message_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !exists {
+        return Err(DomainError::NotFound("message"));
+    }
+    tracing::debug!(message_id = %id, %status, "stale status ignored");
+    Ok(StatusChange::Ignored)
+}
+
+/// One message of the company (soft-deleted ones included: a webhook may
+/// still report on them).
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    company_id: CompanyId,
+    id: MessageId,
+) -> DomainResult<MessageDto> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE company_id = $1 AND id = $2"
+    ))
+    .bind(company_id.0)
+    .bind(id.0)
+    .fetch_optional(db)
+    .await?;
+    row.ok_or(DomainError::NotFound("message"))?.try_into()
+}
+
+/// The message a client key names, if any.
+pub async fn find_by_client_key(
+    db: impl PgExecutor<'_>,
+    company_id: CompanyId,
+    client_key: &str,
+) -> DomainResult<Option<MessageId>> {
+    let id: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE company_id = $1 AND client_key = $2")
+            .bind(company_id.0)
+            .bind(client_key)
+            .fetch_optional(db)
+            .await?;
+    Ok(id.map(MessageId))
+}
+
+/// `getConversationMessages`: newest page first; `cursor` pages to older
+/// messages. Keyset paging on (created_at, id) never repeats or skips a row
+/// when new messages arrive between pages (they are newer than any cursor).
+#[tracing::instrument(skip(db, params), fields(company_id = %company_id, conversation_id = %conversation_id))]
+pub async fn get_conversation_messages(
+    db: &PgPool,
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    params: &MessageListParams,
+) -> DomainResult<MessageListOutput> {
+    timed(Operation::GetConversationMessages, async {
+        let mut conn = db.acquire().await?;
+        crate::conversations::find(&mut conn, company_id, conversation_id).await?;
+        let limit = i64::from(params.limit.get());
+        let rows: Vec<MessageRow> = page(
+            &mut conn,
+            company_id,
+            conversation_id,
+            params.cursor,
+            limit + 1,
+        )
+        .await?;
+        let has_more = rows.len() as i64 > limit;
+        let messages: Vec<MessageDto> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(MessageDto::try_from)
+            .collect::<DomainResult<_>>()?;
+        let previous_cursor = if has_more {
+            messages
+                .last()
+                .map(|m| Cursor::new(m.created_at, m.id).encode())
+        } else {
+            None
+        };
+        tracing::debug!(count = messages.len(), has_more, "getConversationMessages");
+        Ok(MessageListOutput {
+            messages,
+            previous_cursor,
+            has_more,
+        })
+    })
+    .await
+}
+
+async fn page(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    before: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    // Two statements rather than one with `$3 IS NULL OR ...`: each gets a
+    // plan that walks messages_page_keyset in order and stops at the limit.
+    match before {
+        None => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
+                  ORDER BY created_at DESC, id DESC LIMIT $3"
+            ))
+            .bind(company_id.0)
+            .bind(conversation_id.0)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+        Some(c) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
+                    AND (created_at, id) < ($3, $4) \
+                  ORDER BY created_at DESC, id DESC LIMIT $5"
+            ))
+            .bind(company_id.0)
+            .bind(conversation_id.0)
+            .bind(c.time)
+            .bind(c.id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The boundary to WhatsApp providers (Meta Cloud API, Twilio, the sandbox).
+//! Implementations live in their own crate; the domain only knows this trait.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use inbox_types::{E164Phone, MessageText};
+
+use crate::channels::Channel;
+
+/// The provider's id for an accepted message (a wamid, a Twilio MessageSid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderMessageId(pub String);
+
+/// Why a provider did not accept a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    /// Transient failures (rate limits, 5xx, timeouts) may succeed later;
+    /// permanent ones (invalid number, outside the 24-hour window) will not.
+    pub kind: ProviderErrorKind,
+    /// The provider's own error code, e.g. Meta's `131047`.
+    pub code: Option<String>,
+    /// A sentence an agent can read.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderErrorKind {
+    Transient,
+    Permanent,
+}
+
+impl ProviderError {
+    pub fn permanent(code: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            kind: ProviderErrorKind::Permanent,
+            code: code.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    pub fn transient(code: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            kind: ProviderErrorKind::Transient,
+            code: code.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.kind == ProviderErrorKind::Transient
+    }
+}
+
+/// Sends WhatsApp messages through a company's channel.
+#[async_trait]
+pub trait WhatsappProvider: Send + Sync {
+    async fn send_text(
+        &self,
+        channel: &Channel,
+        to: &E164Phone,
+        text: &MessageText,
+    ) -> Result<ProviderMessageId, ProviderError>;
+}
+
+/// A provider for domain tests: answers from a script and records every call.
+/// (Tests of the real providers use an HTTP fake of the provider instead.)
+#[derive(Default)]
+pub struct ScriptedProvider {
+    script: Mutex<Vec<Result<ProviderMessageId, ProviderError>>>,
+    calls: Mutex<Vec<SentText>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentText {
+    pub channel_id: uuid::Uuid,
+    pub to: String,
+    pub text: String,
+}
+
+impl ScriptedProvider {
+    /// Accepts every message, answering ids `wamid.test.1`, `wamid.test.2`, ...
+    pub fn accepting() -> Self {
+        Self::default()
+    }
+
+    /// Answers the next sends with these results, in order, then accepts.
+    pub fn answering(
+        results: impl IntoIterator<Item = Result<ProviderMessageId, ProviderError>>,
+    ) -> Self {
+        let mut script: Vec<_> = results.into_iter().collect();
+        script.reverse();
+        Self {
+            script: Mutex::new(script),
+            calls: Mutex::default(),
+        }
+    }
+
+    pub fn push(&self, result: Result<ProviderMessageId, ProviderError>) {
+        self.script.lock().unwrap().insert(0, result);
+    }
+
+    pub fn calls(&self) -> Vec<SentText> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl fmt::Debug for ScriptedProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScriptedProvider")
+            .field("calls", &self.calls.lock().unwrap().len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl WhatsappProvider for ScriptedProvider {
+    async fn send_text(
+        &self,
+        channel: &Channel,
+        to: &E164Phone,
+        text: &MessageText,
+    ) -> Result<ProviderMessageId, ProviderError> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(SentText {
+                channel_id: channel.id.0,
+                to: to.to_string(),
+                text: text.to_string(),
+            });
+            calls.len()
+        };
+        self.script
+            .lock()
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| Ok(ProviderMessageId(format!("wamid.test.{n}"))))
+    }
+}

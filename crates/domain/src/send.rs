@@ -1,0 +1,376 @@
+//! The send flow (plan 6.2, 6.3): validate, ensure contact and conversation,
+//! store the message as `sending` and the conversation's last message in one
+//! transaction, then call the provider outside it and record the outcome.
+
+use inbox_types::dto::ClientKey;
+use inbox_types::dto::{NewMessage as ValidNewMessage, SendNewMessageOutput, SentMessage};
+use inbox_types::{
+    ChannelId, CompanyId, ContactId, ConversationId, E164Phone, MessageDirection, MessageId,
+    MessageStatus, MessageText, UserId,
+};
+use sqlx::PgPool;
+
+use crate::channels::{self, Channel};
+use crate::contacts::{self, Ensured};
+use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
+use crate::error::{DomainError, DomainResult, violated_constraint};
+use crate::messages::{self, NewMessage, StatusChange, StatusUpdate};
+use crate::perf::{Operation, timed};
+use crate::provider::WhatsappProvider;
+
+/// Who is sending: the user behind the session or API token (for the audit
+/// columns), within their company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub company_id: CompanyId,
+    pub user_id: Option<UserId>,
+}
+
+enum Recipient<'a> {
+    Phone(&'a E164Phone),
+    Conversation(ConversationId),
+}
+
+/// `sendNewMessage`: sends to a phone number, creating the contact and the
+/// conversation when needed.
+#[tracing::instrument(skip_all, fields(company_id = %actor.company_id, phone = %input.phone))]
+pub async fn send_new_message(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    actor: Actor,
+    input: &ValidNewMessage,
+) -> DomainResult<SendNewMessageOutput> {
+    timed(
+        Operation::SendNewMessage,
+        send(
+            db,
+            provider,
+            actor,
+            Recipient::Phone(&input.phone),
+            &input.text,
+            input.client_key.as_ref(),
+        ),
+    )
+    .await
+}
+
+/// Sends in an existing conversation of the company.
+#[tracing::instrument(skip_all, fields(company_id = %actor.company_id, conversation_id = %conversation_id))]
+pub async fn send_in_conversation(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    actor: Actor,
+    conversation_id: ConversationId,
+    text: &MessageText,
+    client_key: Option<&ClientKey>,
+) -> DomainResult<SendNewMessageOutput> {
+    timed(
+        Operation::SendNewMessage,
+        send(
+            db,
+            provider,
+            actor,
+            Recipient::Conversation(conversation_id),
+            text,
+            client_key,
+        ),
+    )
+    .await
+}
+
+async fn send(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    actor: Actor,
+    recipient: Recipient<'_>,
+    text: &MessageText,
+    client_key: Option<&ClientKey>,
+) -> DomainResult<SendNewMessageOutput> {
+    let company_id = actor.company_id;
+    // Without a channel nothing can be sent: refuse before storing anything.
+    let channel = channels::default_for_company(db, company_id).await?;
+
+    let mut tx = db.begin().await?;
+    if let Some(key) = client_key
+        && let Some(existing) =
+            messages::find_by_client_key(&mut *tx, company_id, key.as_str()).await?
+    {
+        return Err(duplicate_send(existing));
+    }
+
+    let (contact_id, phone, created_contact) = match recipient {
+        Recipient::Phone(phone) => {
+            let (contact, ensured) = timed(
+                Operation::EnsureContact,
+                contacts::ensure(&mut tx, company_id, phone, None, actor.user_id),
+            )
+            .await
+            .map_err(DomainError::ContactCreateFailed)?;
+            (contact.id, contact.phone, ensured.created())
+        }
+        Recipient::Conversation(id) => {
+            let conversation = conversations::find(&mut tx, company_id, id).await?;
+            let contact =
+                contacts::find(&mut tx, company_id, ContactId(conversation.contact_id)).await?;
+            (contact.id, contact.phone, false)
+        }
+    };
+
+    let message_id = MessageId::new();
+    let preview = text.preview(PREVIEW_CHARS);
+    let last = LastMessage {
+        id: message_id,
+        preview: &preview,
+        unread_increment: 0,
+    };
+    let (conversation, ensured) = timed(
+        Operation::EnsureConversation,
+        conversations::upsert(&mut tx, company_id, contact_id, actor.user_id, Some(last)),
+    )
+    .await
+    .map_err(DomainError::ConversationCreateFailed)?;
+    let conversation_id = ConversationId(conversation.id);
+
+    let new = NewMessage {
+        id: message_id,
+        channel_id: Some(channel.id),
+        client_key: client_key.map(ClientKey::as_str),
+        // The conversation's last-message time, taken under its row lock, so
+        // messages of one conversation are ordered as they committed.
+        created_at: Some(conversation.last_message_time),
+        ..NewMessage::outbound(
+            company_id,
+            conversation_id,
+            contact_id,
+            text.as_str(),
+            actor.user_id,
+        )
+    };
+    let inserted = timed(Operation::CreateMessage, messages::insert(&mut *tx, &new)).await;
+    let message = match inserted {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(DomainError::internal(
+                "outbound message collided on a provider id it does not have",
+            ));
+        }
+        Err(e) if violated_constraint(&e) == Some("messages_client_key_per_company") => {
+            drop(tx);
+            let key = client_key.map(ClientKey::as_str).unwrap_or_default();
+            let existing = messages::find_by_client_key(db, company_id, key).await?;
+            return Err(
+                existing.map_or_else(|| DomainError::MessageInsertFailed(e), duplicate_send)
+            );
+        }
+        Err(e) => return Err(DomainError::MessageInsertFailed(e)),
+    };
+    // The deferred last-message foreign key is checked here.
+    tx.commit()
+        .await
+        .map_err(DomainError::MessageInsertFailed)?;
+    tracing::debug!(
+        message_id = %message_id,
+        conversation_id = %conversation_id,
+        created_contact,
+        created_conversation = ensured.created(),
+        "message stored as sending"
+    );
+
+    let status = deliver(
+        db,
+        provider,
+        &channel,
+        company_id,
+        message_id,
+        conversation_id,
+        &phone,
+        text,
+    )
+    .await?;
+    tracing::info!(event = "message.sent", %message_id, %conversation_id, contact_id = %contact_id);
+    Ok(SendNewMessageOutput {
+        success: true,
+        conversation_id: conversation_id.0,
+        contact_id: contact_id.0,
+        message_id: message_id.0,
+        created_contact,
+        created_conversation: ensured == Ensured::Created,
+        message: SentMessage {
+            id: message_id.0,
+            status,
+            content: message.content,
+            created_at: message.created_at,
+        },
+    })
+}
+
+fn duplicate_send(existing: MessageId) -> DomainError {
+    DomainError::Conflict {
+        message: "this message was sent already (same clientKey)".into(),
+        existing_message_id: Some(existing.0),
+    }
+}
+
+/// Calls the provider for a stored `sending` message and records `sent` with
+/// the provider's id, or `failed` with its error.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    channel: &Channel,
+    company_id: CompanyId,
+    message_id: MessageId,
+    conversation_id: ConversationId,
+    phone: &E164Phone,
+    text: &MessageText,
+) -> DomainResult<MessageStatus> {
+    let answer = timed(
+        Operation::WhatsappSend,
+        provider.send_text(channel, phone, text),
+    )
+    .await;
+    let mut conn = db.acquire().await?;
+    match answer {
+        Ok(provider_id) => {
+            let update = StatusUpdate {
+                provider_message_id: Some(&provider_id.0),
+                ..Default::default()
+            };
+            match messages::update_message_status(
+                &mut conn,
+                company_id,
+                message_id,
+                MessageStatus::Sent,
+                &update,
+            )
+            .await?
+            {
+                StatusChange::Applied => Ok(MessageStatus::Sent),
+                // A webhook overtook the provider's answer: report where it is.
+                StatusChange::Ignored => Ok(messages::find(&mut *conn, company_id, message_id)
+                    .await?
+                    .status),
+            }
+        }
+        Err(e) => {
+            let update = StatusUpdate {
+                error_code: Some(e.code.as_deref().unwrap_or("WHATSAPP_SEND_FAILED")),
+                error_message: Some(&e.message),
+                ..Default::default()
+            };
+            messages::update_message_status(
+                &mut conn,
+                company_id,
+                message_id,
+                MessageStatus::Failed,
+                &update,
+            )
+            .await?;
+            tracing::warn!(
+                event = "message.failed",
+                %message_id,
+                provider_code = e.code.as_deref().unwrap_or(""),
+                transient = e.is_transient(),
+                reason = %e.message,
+            );
+            Err(DomainError::WhatsappSendFailed {
+                message_id: message_id.0,
+                conversation_id: conversation_id.0,
+                provider_code: e.code.clone(),
+                reason: e.message.clone(),
+                transient: e.is_transient(),
+            })
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRetry {
+    conversation_id: uuid::Uuid,
+    contact_id: uuid::Uuid,
+    channel_id: Option<uuid::Uuid>,
+    content: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `retryFailedMessage`: sends a failed outbound message again; the same row
+/// goes failed -> sending -> sent (or failed again). Any other status is a
+/// CONFLICT: a message that may have been delivered is never sent twice.
+#[tracing::instrument(skip(db, provider))]
+pub async fn retry_failed_message(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    actor: Actor,
+    message_id: MessageId,
+) -> DomainResult<SendNewMessageOutput> {
+    let company_id = actor.company_id;
+    let mut conn = db.acquire().await?;
+    let claimed: Option<ClaimedRetry> = sqlx::query_as(
+        "UPDATE messages SET status = 'sending', error_code = NULL, error_message = NULL, \
+                attempts = attempts + 1, updated_at = now(), updated_by = COALESCE($3, updated_by) \
+          WHERE company_id = $1 AND id = $2 AND status = 'failed' AND direction = 'outbound' AND is_active \
+         RETURNING conversation_id, contact_id, channel_id, content, created_at",
+    )
+    .bind(company_id.0)
+    .bind(message_id.0)
+    .bind(actor.user_id.map(|u| u.0))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(claimed) = claimed else {
+        let existing = messages::find(&mut *conn, company_id, message_id).await?;
+        let visible = sqlx::query_scalar::<_, bool>("SELECT is_active FROM messages WHERE id = $1")
+            .bind(message_id.0)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !visible {
+            return Err(DomainError::NotFound("message"));
+        }
+        if existing.direction == MessageDirection::Inbound {
+            return Err(DomainError::Conflict {
+                message: "only outbound messages can be retried".into(),
+                existing_message_id: Some(existing.id),
+            });
+        }
+        return Err(DomainError::Conflict {
+            message: format!(
+                "only failed messages can be retried; this one is {}",
+                existing.status
+            ),
+            existing_message_id: Some(existing.id),
+        });
+    };
+    let channel = match claimed.channel_id {
+        Some(id) => channels::find(&mut *conn, company_id, ChannelId(id)).await?,
+        None => channels::default_for_company(&mut *conn, company_id).await?,
+    };
+    let contact = contacts::find(&mut conn, company_id, ContactId(claimed.contact_id)).await?;
+    drop(conn);
+    let text = MessageText::parse(&claimed.content)?;
+    let conversation_id = ConversationId(claimed.conversation_id);
+    tracing::info!(event = "message.retried", %message_id);
+    let status = deliver(
+        db,
+        provider,
+        &channel,
+        company_id,
+        message_id,
+        conversation_id,
+        &contact.phone,
+        &text,
+    )
+    .await?;
+    Ok(SendNewMessageOutput {
+        success: true,
+        conversation_id: claimed.conversation_id,
+        contact_id: claimed.contact_id,
+        message_id: message_id.0,
+        created_contact: false,
+        created_conversation: false,
+        message: SentMessage {
+            id: message_id.0,
+            status,
+            content: claimed.content,
+            created_at: claimed.created_at,
+        },
+    })
+}

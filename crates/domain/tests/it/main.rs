@@ -1,0 +1,12 @@
+//! Domain services against a real PostgreSQL: each test gets a fresh
+//! database with all migrations applied (`#[sqlx::test]`).
+
+mod common;
+mod concurrency;
+mod contacts_and_conversations;
+mod inbound;
+mod listing;
+mod management;
+mod messages;
+mod schema;
+mod send;

@@ -1,0 +1,157 @@
+//! The schema: every table and index exists, and the hot queries walk their
+//! keyset indexes in order instead of sorting.
+
+use sqlx::PgPool;
+
+use crate::common::*;
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn migrations_create_every_table_and_index(db: PgPool) {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for t in [
+        "api_tokens",
+        "channels",
+        "companies",
+        "contacts",
+        "conversations",
+        "messages",
+        "sessions",
+        "users",
+        "webhook_events",
+    ] {
+        assert!(tables.iter().any(|x| x == t), "missing table {t}");
+    }
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    for i in [
+        "unique_contact_per_company",
+        "contacts_company_active",
+        "contacts_company_name",
+        "contacts_name_trgm",
+        "contacts_phone_trgm",
+        "unique_conversation_per_company",
+        "conversations_company_active_archived",
+        "conversations_company_favorite",
+        "conversations_company_unread",
+        "conversations_assignee",
+        "conversations_list_keyset",
+        "messages_page_keyset",
+        "messages_company_status",
+        "messages_provider_id",
+        "messages_conversation_active",
+        "messages_client_key_per_company",
+        "messages_provider_id_per_company",
+    ] {
+        assert!(indexes.iter().any(|x| x == i), "missing index {i}");
+    }
+    // Every table carries company_id.
+    let without: Vec<String> = sqlx::query_scalar(
+        "SELECT t.table_name::text FROM information_schema.tables t WHERE t.table_schema = 'public' \
+           AND t.table_name NOT IN ('companies', '_sqlx_migrations') \
+           AND NOT EXISTS (SELECT 1 FROM information_schema.columns c \
+                            WHERE c.table_name = t.table_name AND c.column_name = 'company_id')",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(without.is_empty(), "tables without company_id: {without:?}");
+}
+
+async fn plan(db: &PgPool, sql: &str) -> String {
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+        .fetch_all(db)
+        .await
+        .unwrap();
+    rows.join("\n")
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn the_message_page_of_a_long_conversation_walks_its_index_in_order(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = inbox_domain::provider::ScriptedProvider::accepting();
+    let out = t.send(&db, &provider, "+14155550100", "seed").await;
+    let other = t.send(&db, &provider, "+442079460958", "seed").await;
+    // 600 messages in the conversation under test, 3,000 in another one.
+    for (conv, n) in [(&out, 600), (&other, 3000)] {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, company_id, contact_id, direction, status, content, created_at) \
+             SELECT gen_random_uuid(), $1, $2, $3, 'inbound', 'read', 'm' || g, now() - g * interval '1 minute' \
+               FROM generate_series(1, $4) g",
+        )
+        .bind(conv.conversation_id)
+        .bind(t.company.0)
+        .bind(conv.contact_id)
+        .bind(n)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    sqlx::query("ANALYZE messages").execute(&db).await.unwrap();
+    let first = plan(
+        &db,
+        &format!(
+            "SELECT id FROM messages WHERE conversation_id = '{}' AND company_id = '{}' AND is_active \
+             ORDER BY created_at DESC, id DESC LIMIT 51",
+            out.conversation_id, t.company
+        ),
+    )
+    .await;
+    assert!(
+        first.contains("Index Scan using messages_page_keyset"),
+        "{first}"
+    );
+    assert!(!first.contains("Sort"), "{first}");
+    let older = plan(
+        &db,
+        &format!(
+            "SELECT id FROM messages WHERE conversation_id = '{}' AND company_id = '{}' AND is_active \
+               AND (created_at, id) < (now() - interval '300 minutes', '{}') \
+             ORDER BY created_at DESC, id DESC LIMIT 51",
+            out.conversation_id,
+            t.company,
+            uuid::Uuid::max()
+        ),
+    )
+    .await;
+    assert!(
+        older.contains("Index Scan using messages_page_keyset"),
+        "{older}"
+    );
+    assert!(!older.contains("Sort"), "{older}");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn the_conversation_list_walks_its_keyset_index_in_order(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    sqlx::query(
+        "WITH c AS (INSERT INTO contacts (id, company_id, phone, name) \
+                    SELECT gen_random_uuid(), $1, '+1415' || lpad(g::text, 7, '0'), 'Contact ' || g \
+                      FROM generate_series(1, 2000) g RETURNING id) \
+         INSERT INTO conversations (id, company_id, contact_id, last_message_time) \
+         SELECT gen_random_uuid(), $1, c.id, now() - random() * interval '30 days' FROM c",
+    )
+    .bind(t.company.0)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&db).await.unwrap();
+    let p = plan(
+        &db,
+        &format!(
+            "SELECT c.id FROM conversations c WHERE c.company_id = '{}' AND c.is_active AND c.is_archived = false \
+             ORDER BY c.last_message_time DESC, c.id DESC LIMIT 51",
+            t.company
+        ),
+    )
+    .await;
+    assert!(p.contains("conversations_list_keyset"), "{p}");
+    assert!(!p.contains("Sort"), "{p}");
+}

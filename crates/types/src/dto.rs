@@ -1,0 +1,389 @@
+//! Request and response bodies of the HTTP API (plan section 4.1), camelCase
+//! on the wire. Requests reject unknown fields so a typo is an error, not a
+//! silently ignored value.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cursor::Cursor;
+use crate::error::ValidationError;
+use crate::filter::ConversationFilter;
+use crate::phone::{E164Phone, PhoneRegion};
+use crate::status::{MessageDirection, MessageStatus};
+use crate::text::MessageText;
+
+/// `POST /api/messages`: send to a phone number, creating the contact and
+/// conversation when needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendNewMessageRequest {
+    /// Optional; when present it must be the caller's own company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<Uuid>,
+    pub phone_number: String,
+    pub message_text: String,
+    /// A key the client makes up per message; sending the same key twice
+    /// answers CONFLICT instead of sending a second WhatsApp message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+}
+
+/// A send request whose fields passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub phone: E164Phone,
+    pub text: MessageText,
+    pub client_key: Option<ClientKey>,
+}
+
+impl SendNewMessageRequest {
+    /// Checks every field; the first problem found is returned, naming its field.
+    pub fn validate(&self, region: Option<PhoneRegion>) -> Result<NewMessage, ValidationError> {
+        Ok(NewMessage {
+            phone: E164Phone::parse_with_region(&self.phone_number, region)?,
+            text: MessageText::parse(&self.message_text)?,
+            client_key: self
+                .client_key
+                .as_deref()
+                .map(ClientKey::parse)
+                .transpose()?,
+        })
+    }
+}
+
+/// `POST /api/conversations/{id}/messages`: send in an existing conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessageRequest {
+    pub message_text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+}
+
+impl SendMessageRequest {
+    pub fn validate(&self) -> Result<(MessageText, Option<ClientKey>), ValidationError> {
+        Ok((
+            MessageText::parse(&self.message_text)?,
+            self.client_key
+                .as_deref()
+                .map(ClientKey::parse)
+                .transpose()?,
+        ))
+    }
+}
+
+/// An idempotency key chosen by the client: 1..=128 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ClientKey(String);
+
+impl ClientKey {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ValidationError::new(
+                "clientKey",
+                format!(
+                    "clientKey must be 1 to {} visible ASCII characters",
+                    Self::MAX_LEN
+                ),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The answer to a successful send or retry (plan's SendNewMessageOutput).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendNewMessageOutput {
+    pub success: bool,
+    pub conversation_id: Uuid,
+    pub contact_id: Uuid,
+    pub message_id: Uuid,
+    pub created_contact: bool,
+    pub created_conversation: bool,
+    pub message: SentMessage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessage {
+    pub id: Uuid,
+    pub status: MessageStatus,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactDto {
+    pub id: Uuid,
+    pub phone: String,
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    pub is_group: bool,
+    pub presence: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+}
+
+/// A conversation row of the sidebar, with its contact and assignee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDto {
+    pub id: Uuid,
+    pub contact: ContactDto,
+    pub last_message_id: Option<Uuid>,
+    pub last_message_preview: Option<String>,
+    /// When the last message was sent or received; the conversation's
+    /// creation time while it has none. The list is ordered by it.
+    pub last_message_time: DateTime<Utc>,
+    pub last_message_direction: Option<MessageDirection>,
+    pub last_message_status: Option<MessageStatus>,
+    pub unread_count: i32,
+    pub is_favorite: bool,
+    pub is_archived: bool,
+    pub assigned_to_user_id: Option<Uuid>,
+    pub assignee: Option<UserSummary>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDto {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub contact_id: Uuid,
+    pub direction: MessageDirection,
+    pub status: MessageStatus,
+    pub content: String,
+    pub media_url: Option<String>,
+    pub media_type: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Page size of list endpoints: 1..=100, 50 when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    pub const DEFAULT: PageLimit = PageLimit(50);
+    pub const MAX: u32 = 100;
+
+    pub fn new(n: i64) -> Result<Self, ValidationError> {
+        if (1..=i64::from(Self::MAX)).contains(&n) {
+            Ok(Self(n as u32))
+        } else {
+            Err(ValidationError::new(
+                "limit",
+                format!("limit must be between 1 and {}", Self::MAX),
+            ))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for PageLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Query of `GET /api/conversations`, as the client sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationListQuery {
+    pub filter: Option<String>,
+    pub search: Option<String>,
+    pub archived: Option<bool>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A validated conversation list request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationListParams {
+    pub filter: ConversationFilter,
+    /// Trimmed, non-empty, at most 100 characters.
+    pub search: Option<String>,
+    /// `true` lists only archived conversations; `false` (default) hides them.
+    pub archived: bool,
+    pub cursor: Option<Cursor>,
+    pub limit: PageLimit,
+}
+
+impl ConversationListQuery {
+    pub fn validate(&self) -> Result<ConversationListParams, ValidationError> {
+        let search = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > 100) {
+            return Err(ValidationError::new(
+                "search",
+                "search must be at most 100 characters",
+            ));
+        }
+        Ok(ConversationListParams {
+            filter: self
+                .filter
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            search: search.map(str::to_owned),
+            archived: self.archived.unwrap_or(false),
+            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+            limit: self
+                .limit
+                .map(PageLimit::new)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationListOutput {
+    pub conversations: Vec<ConversationDto>,
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// Query of `GET /api/conversations/{id}/messages`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageListQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageListParams {
+    pub cursor: Option<Cursor>,
+    pub limit: PageLimit,
+}
+
+impl MessageListQuery {
+    pub fn validate(&self) -> Result<MessageListParams, ValidationError> {
+        Ok(MessageListParams {
+            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+            limit: self
+                .limit
+                .map(PageLimit::new)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// A page of messages, newest first; `previousCursor` fetches older ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageListOutput {
+    pub messages: Vec<MessageDto>,
+    pub previous_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// `PUT /api/conversations/{id}/assignee`; `null` unassigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignConversationRequest {
+    pub user_id: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_request_is_camel_case_and_rejects_unknown_fields() {
+        let ok: SendNewMessageRequest = serde_json::from_str(
+            r#"{"phoneNumber":"+14155550100","messageText":"hi","clientKey":"k1"}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.client_key.as_deref(), Some("k1"));
+        let err = serde_json::from_str::<SendNewMessageRequest>(
+            r#"{"phoneNumber":"1","messageText":"x","bogus":1}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bogus"));
+    }
+
+    #[test]
+    fn validation_names_the_first_bad_field() {
+        let req = |phone: &str, text: &str| SendNewMessageRequest {
+            company_id: None,
+            phone_number: phone.into(),
+            message_text: text.into(),
+            client_key: None,
+        };
+        assert_eq!(
+            req("nope", "hi").validate(None).unwrap_err().field,
+            "phoneNumber"
+        );
+        assert_eq!(
+            req("+14155550100", "  ").validate(None).unwrap_err().field,
+            "messageText"
+        );
+        let valid = req("+1 415 555 0100", "hi").validate(None).unwrap();
+        assert_eq!(valid.phone.as_str(), "+14155550100");
+        let mut bad_key = req("+14155550100", "hi");
+        bad_key.client_key = Some("has space".into());
+        assert_eq!(bad_key.validate(None).unwrap_err().field, "clientKey");
+    }
+
+    #[test]
+    fn list_query_defaults_and_limits() {
+        let p = ConversationListQuery::default().validate().unwrap();
+        assert_eq!(p.filter, ConversationFilter::All);
+        assert_eq!(p.limit.get(), 50);
+        assert!(!p.archived);
+        for bad in [0, 101, -1] {
+            let q = ConversationListQuery {
+                limit: Some(bad),
+                ..Default::default()
+            };
+            assert_eq!(q.validate().unwrap_err().field, "limit");
+        }
+        let q = ConversationListQuery {
+            search: Some("   ".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.validate().unwrap().search,
+            None,
+            "a blank search is no search"
+        );
+        let q = ConversationListQuery {
+            cursor: Some("zzz".into()),
+            ..Default::default()
+        };
+        assert_eq!(q.validate().unwrap_err().field, "cursor");
+    }
+}

@@ -1,0 +1,23 @@
+//! Types shared by the Inbox server and the browser app.
+//!
+//! Everything here compiles to `wasm32-unknown-unknown`: no database, no I/O.
+//! Requests are parsed into the newtypes below once, at the boundary; code
+//! past that point can trust them.
+
+pub mod cursor;
+pub mod dto;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod phone;
+pub mod status;
+pub mod text;
+pub mod timeline;
+
+pub use cursor::Cursor;
+pub use error::{ErrorBody, ErrorCode, ValidationError};
+pub use filter::ConversationFilter;
+pub use ids::*;
+pub use phone::{E164Phone, PhoneRegion};
+pub use status::{MessageDirection, MessageStatus};
+pub use text::MessageText;

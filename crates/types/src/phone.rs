@@ -1,0 +1,262 @@
+//! Phone numbers in E.164 form (`+14155550100`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::{Mode, country};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+
+/// A region used to read numbers written without a country code
+/// (`0151 2345678` in Germany). `None` means such numbers are rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneRegion(country::Id);
+
+impl FromStr for PhoneRegion {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .to_ascii_uppercase()
+            .parse::<country::Id>()
+            .map(PhoneRegion)
+            .map_err(|_| {
+                ValidationError::new(
+                    "region",
+                    format!("unknown region code {s:?} (use e.g. US, DE, GB)"),
+                )
+            })
+    }
+}
+
+/// A valid phone number, normalised to E.164.
+///
+/// Only [`E164Phone::parse`] and [`E164Phone::parse_with_region`] build one,
+/// so holding one proves the number was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct E164Phone(String);
+
+impl E164Phone {
+    /// Parses an international number (`+1 (415) 555-0100`, `00 44 20 7946 0958`).
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        Self::parse_with_region(input, None)
+    }
+
+    /// Parses a number; one written without a country code is read in `region`.
+    pub fn parse_with_region(
+        input: &str,
+        region: Option<PhoneRegion>,
+    ) -> Result<Self, ValidationError> {
+        let err = |msg: &str| ValidationError::new("phoneNumber", msg);
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(err("Phone number required"));
+        }
+        if trimmed.chars().any(|c| c.is_alphabetic()) {
+            return Err(err(
+                "Phone number must contain only digits, spaces and + - ( ) .",
+            ));
+        }
+        if !trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.' | ' ' | '/'))
+        {
+            return Err(err(
+                "Phone number must contain only digits, spaces and + - ( ) .",
+            ));
+        }
+        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
+        // E.164 allows at most 15 digits; "00" as the international prefix adds two.
+        let international_prefix = trimmed.starts_with("00");
+        let max = if international_prefix { 17 } else { 15 };
+        if digits < 7 {
+            return Err(err("Phone number is too short"));
+        }
+        if digits > max {
+            return Err(err(
+                "Phone number is too long (E.164 allows at most 15 digits)",
+            ));
+        }
+        // "00" is the international call prefix in most of the world; read it
+        // as "+" so such numbers work without a configured region.
+        let normalised = if international_prefix {
+            format!("+{}", trimmed.trim_start_matches("00"))
+        } else {
+            trimmed.to_owned()
+        };
+        let has_country_code = normalised.starts_with('+');
+        let region = match (has_country_code, region) {
+            (true, _) => None,
+            (false, Some(r)) => Some(r.0),
+            (false, None) => {
+                return Err(err(
+                    "Phone number needs a country code, e.g. +1 415 555 0100 or +44 20 7946 0958",
+                ));
+            }
+        };
+        let number = phonenumber::parse(region, &normalised).map_err(|e| match e {
+            phonenumber::ParseError::InvalidCountryCode => err("Unknown country code"),
+            phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooShortAfterIdd => {
+                err("Phone number is too short")
+            }
+            phonenumber::ParseError::TooLong => err("Phone number is too long"),
+            _ => err("Invalid phone number format"),
+        })?;
+        if !phonenumber::is_valid(&number) {
+            return Err(err("Not a valid phone number for its country"));
+        }
+        Ok(E164Phone(number.format().mode(Mode::E164).to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The digits without the leading `+` (what Meta's API expects in `to`).
+    pub fn digits(&self) -> &str {
+        &self.0[1..]
+    }
+
+    /// The number formatted for people: `+1 415-555-0100`.
+    pub fn international(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|n| n.format().mode(Mode::International).to_string())
+            .unwrap_or_else(|_| self.0.clone())
+    }
+
+    /// Rebuilds a value read back from our own storage, where it was stored
+    /// only after [`E164Phone::parse`] accepted it.
+    pub fn from_trusted(stored: String) -> Self {
+        E164Phone(stored)
+    }
+}
+
+impl fmt::Display for E164Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for E164Phone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        E164Phone::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_common_international_formats() {
+        for (input, expected) in [
+            ("+1 (415) 555-0100", "+14155550100"),
+            ("00 44 20 7946 0958", "+442079460958"),
+            ("+49-30-1234567", "+49301234567"),
+            ("+14155550100", "+14155550100"),
+            ("  +55 11 91234-5678 ", "+5511912345678"),
+        ] {
+            assert_eq!(
+                E164Phone::parse(input).unwrap().as_str(),
+                expected,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_letters() {
+        let e = E164Phone::parse("+1 415 CALL NOW").unwrap_err();
+        assert_eq!(e.field, "phoneNumber");
+        assert!(e.message.contains("digits"), "{}", e.message);
+    }
+
+    #[test]
+    fn rejects_too_short_and_too_long_numbers() {
+        assert!(
+            E164Phone::parse("+1 415")
+                .unwrap_err()
+                .message
+                .contains("too short")
+        );
+        assert!(
+            E164Phone::parse("+1 415 555 0100 1234 5678")
+                .unwrap_err()
+                .message
+                .contains("too long")
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_country_codes() {
+        let e = E164Phone::parse("+999 123 456 789").unwrap_err();
+        assert!(
+            e.message.contains("country code") || e.message.contains("valid"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn rejects_empty_and_blank_input_as_required() {
+        assert_eq!(
+            E164Phone::parse("").unwrap_err().message,
+            "Phone number required"
+        );
+        assert_eq!(
+            E164Phone::parse("   ").unwrap_err().message,
+            "Phone number required"
+        );
+    }
+
+    #[test]
+    fn number_without_country_code_is_rejected_without_a_default_region() {
+        let e = E164Phone::parse("030 1234567").unwrap_err();
+        assert!(e.message.contains("country code"), "{}", e.message);
+    }
+
+    #[test]
+    fn number_without_country_code_is_read_in_the_configured_region() {
+        let de: PhoneRegion = "de".parse().unwrap();
+        assert_eq!(
+            E164Phone::parse_with_region("030 1234567", Some(de))
+                .unwrap()
+                .as_str(),
+            "+49301234567"
+        );
+        assert!("XX".parse::<PhoneRegion>().is_err());
+    }
+
+    #[test]
+    fn formats_for_people_and_for_meta() {
+        let p = E164Phone::parse("+14155550100").unwrap();
+        assert_eq!(p.digits(), "14155550100");
+        assert_eq!(p.international(), "+1 415-555-0100");
+    }
+
+    #[test]
+    fn deserializing_validates() {
+        assert!(serde_json::from_str::<E164Phone>("\"+1 415 555 0100\"").is_ok());
+        assert!(serde_json::from_str::<E164Phone>("\"hello\"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parser_never_panics(s in "\\PC{0,40}") {
+            let _ = E164Phone::parse(&s);
+        }
+
+        #[test]
+        fn a_parsed_number_parses_to_itself(s in "\\+[1-9][0-9]{6,14}") {
+            if let Ok(p) = E164Phone::parse(&s) {
+                prop_assert_eq!(E164Phone::parse(p.as_str()).unwrap(), p.clone());
+                prop_assert!(p.as_str().starts_with('+'));
+                prop_assert!(p.as_str().len() <= 16);
+            }
+        }
+    }
+}
