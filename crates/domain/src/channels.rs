@@ -33,10 +33,9 @@ impl FromStr for ProviderKind {
             "meta" => Ok(Self::Meta),
             "twilio" => Ok(Self::Twilio),
             "sandbox" => Ok(Self::Sandbox),
-            other => Err(DomainError::validation(
-                "provider",
-                format!("unknown provider {other:?} (meta, twilio, sandbox)"),
-            )),
+            other => {
+                Err(DomainError::validation("provider", format!("unknown provider {other:?} (meta, twilio, sandbox)")))
+            }
         }
     }
 }
@@ -80,11 +79,7 @@ pub struct Channel {
 impl Channel {
     /// One credential by name, from the JSON object stored for the channel.
     pub fn credential(&self, key: &str) -> Option<String> {
-        serde_json::from_str::<serde_json::Value>(self.credentials.expose())
-            .ok()?
-            .get(key)?
-            .as_str()
-            .map(str::to_owned)
+        serde_json::from_str::<serde_json::Value>(self.credentials.expose()).ok()?.get(key)?.as_str().map(str::to_owned)
     }
 }
 
@@ -117,27 +112,20 @@ fn from_row(row: &sqlx::postgres::PgRow) -> DomainResult<Channel> {
         phone_number: row.try_get("phone_number")?,
         external_id: row.try_get("external_id")?,
         credentials: Secret(row.try_get("credentials")?),
-        verify_token: row
-            .try_get::<Option<String>, _>("verify_token")?
-            .map(Secret),
+        verify_token: row.try_get::<Option<String>, _>("verify_token")?.map(Secret),
         app_secret: row.try_get::<Option<String>, _>("app_secret")?.map(Secret),
         is_default: row.try_get("is_default")?,
     })
 }
 
 /// Adds a channel. The first channel of a company becomes its default.
-pub async fn create(
-    db: &sqlx::PgPool,
-    company_id: CompanyId,
-    new: NewChannel,
-) -> DomainResult<Channel> {
+pub async fn create(db: &sqlx::PgPool, company_id: CompanyId, new: NewChannel) -> DomainResult<Channel> {
     let mut tx = db.begin().await?;
-    let has_default: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM channels WHERE company_id = $1 AND is_default AND is_active)",
-    )
-    .bind(company_id.0)
-    .fetch_one(&mut *tx)
-    .await?;
+    let has_default: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM channels WHERE company_id = $1 AND is_default AND is_active)")
+            .bind(company_id.0)
+            .fetch_one(&mut *tx)
+            .await?;
     if new.is_default && has_default {
         sqlx::query("UPDATE channels SET is_default = false, updated_at = now() WHERE company_id = $1 AND is_default")
             .bind(company_id.0)
@@ -176,10 +164,7 @@ pub async fn create(
 }
 
 /// The channel a company's sends go out through.
-pub async fn default_for_company(
-    db: impl PgExecutor<'_>,
-    company_id: CompanyId,
-) -> DomainResult<Channel> {
+pub async fn default_for_company(db: impl PgExecutor<'_>, company_id: CompanyId) -> DomainResult<Channel> {
     let row = sqlx::query(concat!(
         "SELECT ",
         channel_columns!(),
@@ -188,18 +173,11 @@ pub async fn default_for_company(
     .bind(company_id.0)
     .fetch_optional(db)
     .await?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or(DomainError::ChannelNotConfigured)
+    row.as_ref().map(from_row).transpose()?.ok_or(DomainError::ChannelNotConfigured)
 }
 
 /// One active channel of the company.
-pub async fn find(
-    db: impl PgExecutor<'_>,
-    company_id: CompanyId,
-    id: ChannelId,
-) -> DomainResult<Channel> {
+pub async fn find(db: impl PgExecutor<'_>, company_id: CompanyId, id: ChannelId) -> DomainResult<Channel> {
     let row = sqlx::query(concat!(
         "SELECT ",
         channel_columns!(),
@@ -209,10 +187,7 @@ pub async fn find(
     .bind(id.0)
     .fetch_optional(db)
     .await?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or(DomainError::ChannelNotConfigured)
+    row.as_ref().map(from_row).transpose()?.ok_or(DomainError::ChannelNotConfigured)
 }
 
 /// The channel a webhook names by the provider's id for it.

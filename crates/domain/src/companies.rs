@@ -14,17 +14,13 @@ pub struct Company {
 pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(DomainError::validation(
-            "name",
-            "company name must be 1 to 200 characters",
-        ));
+        return Err(DomainError::validation("name", "company name must be 1 to 200 characters"));
     }
-    let company =
-        sqlx::query_as("INSERT INTO companies (id, name) VALUES ($1, $2) RETURNING id, name")
-            .bind(CompanyId::new().0)
-            .bind(name)
-            .fetch_one(db)
-            .await?;
+    let company = sqlx::query_as("INSERT INTO companies (id, name) VALUES ($1, $2) RETURNING id, name")
+        .bind(CompanyId::new().0)
+        .bind(name)
+        .fetch_one(db)
+        .await?;
     Ok(company)
 }
 
@@ -37,12 +33,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<Compan
 }
 
 pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Option<Company>> {
-    Ok(
-        sqlx::query_as(
-            "SELECT id, name FROM companies WHERE name = $1 ORDER BY created_at LIMIT 1",
-        )
+    Ok(sqlx::query_as("SELECT id, name FROM companies WHERE name = $1 ORDER BY created_at LIMIT 1")
         .bind(name)
         .fetch_optional(db)
-        .await?,
-    )
+        .await?)
 }

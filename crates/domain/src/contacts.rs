@@ -147,29 +147,20 @@ pub async fn ensure_contact(
 ) -> DomainResult<(Contact, Ensured)> {
     timed(Operation::EnsureContact, async {
         let mut conn = db.acquire().await?;
-        let result = ensure(&mut conn, company_id, phone, name, None)
-            .await
-            .map_err(DomainError::ContactCreateFailed)?;
+        let result =
+            ensure(&mut conn, company_id, phone, name, None).await.map_err(DomainError::ContactCreateFailed)?;
         tracing::debug!(created = result.1.created(), contact_id = %result.0.id, "ensureContact");
         Ok(result)
     })
     .await
 }
 
-pub async fn find(
-    conn: &mut PgConnection,
-    company_id: CompanyId,
-    id: ContactId,
-) -> DomainResult<Contact> {
-    let row: Option<ContactRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        contact_columns!(),
-        " FROM contacts WHERE company_id = $1 AND id = $2"
-    ))
-    .bind(company_id.0)
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await?;
-    row.map(Contact::from)
-        .ok_or(DomainError::NotFound("contact"))
+pub async fn find(conn: &mut PgConnection, company_id: CompanyId, id: ContactId) -> DomainResult<Contact> {
+    let row: Option<ContactRow> =
+        sqlx::query_as(concat!("SELECT ", contact_columns!(), " FROM contacts WHERE company_id = $1 AND id = $2"))
+            .bind(company_id.0)
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await?;
+    row.map(Contact::from).ok_or(DomainError::NotFound("contact"))
 }

@@ -1,12 +1,8 @@
 //! Conversations: one per company and contact; the sidebar's rows.
 
 use chrono::{DateTime, Utc};
-use inbox_types::dto::{
-    ContactDto, ConversationDto, ConversationListOutput, ConversationListParams, UserSummary,
-};
-use inbox_types::{
-    CompanyId, ContactId, ConversationFilter, ConversationId, Cursor, MessageId, UserId,
-};
+use inbox_types::dto::{ContactDto, ConversationDto, ConversationListOutput, ConversationListParams, UserSummary};
+use inbox_types::{CompanyId, ContactId, ConversationFilter, ConversationId, Cursor, MessageId, UserId};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::contacts::Ensured;
@@ -103,11 +99,7 @@ pub async fn upsert(
     .bind(last.map_or(0, |l| l.unread_increment))
     .fetch_one(conn)
     .await?;
-    let ensured = if row.created {
-        Ensured::Created
-    } else {
-        Ensured::Found
-    };
+    let ensured = if row.created { Ensured::Created } else { Ensured::Found };
     Ok((row.conversation, ensured))
 }
 
@@ -143,20 +135,14 @@ pub async fn ensure_conversation(
     timed(Operation::EnsureConversation, async {
         let mut conn = db.acquire().await?;
         crate::contacts::find(&mut conn, company_id, contact_id).await?;
-        ensure(&mut conn, company_id, contact_id, None)
-            .await
-            .map_err(DomainError::ConversationCreateFailed)
+        ensure(&mut conn, company_id, contact_id, None).await.map_err(DomainError::ConversationCreateFailed)
     })
     .await
 }
 
 /// One active conversation of the company, or NOT_FOUND (also for another
 /// company's id: the two are indistinguishable on purpose).
-pub async fn find(
-    conn: &mut PgConnection,
-    company_id: CompanyId,
-    id: ConversationId,
-) -> DomainResult<Conversation> {
+pub async fn find(conn: &mut PgConnection, company_id: CompanyId, id: ConversationId) -> DomainResult<Conversation> {
     let found: Option<Conversation> = sqlx::query_as(concat!(
         "SELECT ",
         conversation_columns!(),
@@ -213,16 +199,8 @@ impl TryFrom<ListRow> for ConversationDto {
             last_message_id: r.last_message_id,
             last_message_preview: r.last_message_preview,
             last_message_time: r.last_message_time,
-            last_message_direction: r
-                .last_direction
-                .map(|d| d.parse())
-                .transpose()
-                .map_err(parse_err)?,
-            last_message_status: r
-                .last_status
-                .map(|s| s.parse())
-                .transpose()
-                .map_err(parse_err)?,
+            last_message_direction: r.last_direction.map(|d| d.parse()).transpose().map_err(parse_err)?,
+            last_message_status: r.last_status.map(|s| s.parse()).transpose().map_err(parse_err)?,
             unread_count: r.unread_count,
             is_favorite: r.is_favorite,
             is_archived: r.is_archived,
@@ -251,10 +229,7 @@ const LIST_SELECT: &str = "SELECT c.id, c.last_message_id, c.last_message_previe
 
 /// Escapes LIKE wildcards so a search for `50%` finds "50%".
 fn like_pattern(term: &str) -> String {
-    let escaped = term
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -270,8 +245,7 @@ pub async fn list_conversations(
         let limit = params.limit.get() as i64;
         let mut q = QueryBuilder::<Postgres>::new(LIST_SELECT);
         q.push_bind(company_id.0);
-        q.push(" AND c.is_active AND c.is_archived = ")
-            .push_bind(params.archived);
+        q.push(" AND c.is_active AND c.is_archived = ").push_bind(params.archived);
         match params.filter {
             ConversationFilter::All => {}
             ConversationFilter::Unread => {
@@ -297,45 +271,26 @@ pub async fn list_conversations(
             q.push("))");
         }
         if let Some(cursor) = params.cursor {
-            q.push(" AND (c.last_message_time, c.id) < (")
-                .push_bind(cursor.time);
+            q.push(" AND (c.last_message_time, c.id) < (").push_bind(cursor.time);
             q.push(", ").push_bind(cursor.id).push(")");
         }
-        q.push(" ORDER BY c.last_message_time DESC, c.id DESC LIMIT ")
-            .push_bind(limit + 1);
+        q.push(" ORDER BY c.last_message_time DESC, c.id DESC LIMIT ").push_bind(limit + 1);
         let mut rows: Vec<ListRow> = q.build_query_as().fetch_all(db).await?;
         let has_more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if has_more {
-            rows.last()
-                .map(|r| Cursor::new(r.last_message_time, r.id).encode())
-        } else {
-            None
-        };
-        let conversations = rows
-            .into_iter()
-            .map(ConversationDto::try_from)
-            .collect::<DomainResult<Vec<_>>>()?;
+        let next_cursor =
+            if has_more { rows.last().map(|r| Cursor::new(r.last_message_time, r.id).encode()) } else { None };
+        let conversations = rows.into_iter().map(ConversationDto::try_from).collect::<DomainResult<Vec<_>>>()?;
         tracing::debug!(count = conversations.len(), has_more, "listConversations");
-        Ok(ConversationListOutput {
-            conversations,
-            next_cursor,
-            has_more,
-        })
+        Ok(ConversationListOutput { conversations, next_cursor, has_more })
     })
     .await
 }
 
 /// One conversation with its contact, as the sidebar shows it.
-pub async fn get_conversation(
-    db: &PgPool,
-    company_id: CompanyId,
-    id: ConversationId,
-) -> DomainResult<ConversationDto> {
+pub async fn get_conversation(db: &PgPool, company_id: CompanyId, id: ConversationId) -> DomainResult<ConversationDto> {
     let mut q = QueryBuilder::<Postgres>::new(LIST_SELECT);
-    q.push_bind(company_id.0)
-        .push(" AND c.is_active AND c.id = ")
-        .push_bind(id.0);
+    q.push_bind(company_id.0).push(" AND c.is_active AND c.id = ").push_bind(id.0);
     let row: Option<ListRow> = q.build_query_as().fetch_optional(db).await?;
     row.ok_or(DomainError::NotFound("conversation"))?.try_into()
 }
@@ -349,12 +304,7 @@ async fn update_one(
     id: ConversationId,
     actor: Option<UserId>,
 ) -> DomainResult<()> {
-    let done = sqlx::query(sql)
-        .bind(company_id.0)
-        .bind(id.0)
-        .bind(actor.map(|a| a.0))
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(sql).bind(company_id.0).bind(id.0).bind(actor.map(|a| a.0)).execute(conn).await?;
     if done.rows_affected() == 0 {
         return Err(DomainError::NotFound("conversation"));
     }
@@ -406,12 +356,11 @@ pub async fn assign_conversation(
     let mut tx = db.begin().await?;
     find(&mut tx, company_id, id).await?;
     if let Some(user) = user {
-        let active: Option<bool> =
-            sqlx::query_scalar("SELECT is_active FROM users WHERE company_id = $1 AND id = $2")
-                .bind(company_id.0)
-                .bind(user.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let active: Option<bool> = sqlx::query_scalar("SELECT is_active FROM users WHERE company_id = $1 AND id = $2")
+            .bind(company_id.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         if active != Some(true) {
             return Err(DomainError::NotFound("user"));
         }

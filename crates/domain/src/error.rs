@@ -20,10 +20,7 @@ pub enum DomainError {
     NotFound(&'static str),
 
     #[error("{message}")]
-    Conflict {
-        message: String,
-        existing_message_id: Option<Uuid>,
-    },
+    Conflict { message: String, existing_message_id: Option<Uuid> },
 
     #[error("could not create the contact")]
     ContactCreateFailed(#[source] sqlx::Error),
@@ -105,20 +102,21 @@ impl DomainError {
 impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
         if is_unavailable(&e) {
-            Self::Unavailable(e)
-        } else {
-            Self::Internal(Box::new(e))
+            return Self::Unavailable(e);
         }
+        // Text PostgreSQL cannot store (a NUL byte) is the client's doing; a
+        // safety net behind the explicit checks at the boundary.
+        if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "22021" || c == "22P05") {
+            return Self::validation("body", "the request contains characters that cannot be stored (NUL)");
+        }
+        Self::Internal(Box::new(e))
     }
 }
 
 /// Connection-level failures (pool timeout, refused, reset) mean the database
 /// is away, not that the request was wrong.
 pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
 }
 
 /// The name of the constraint a database error violated, if any.
@@ -141,10 +139,7 @@ mod tests {
             DomainError::Unauthorized("no".into()),
             DomainError::Forbidden("no".into()),
             DomainError::NotFound("conversation"),
-            DomainError::Conflict {
-                message: "dup".into(),
-                existing_message_id: None,
-            },
+            DomainError::Conflict { message: "dup".into(), existing_message_id: None },
             DomainError::ContactCreateFailed(sqlx::Error::RowNotFound),
             DomainError::ConversationCreateFailed(sqlx::Error::RowNotFound),
             DomainError::MessageInsertFailed(sqlx::Error::RowNotFound),
@@ -155,18 +150,13 @@ mod tests {
                 reason: "x".into(),
                 transient: false,
             },
-            DomainError::RateLimited {
-                retry_after_secs: 1,
-            },
+            DomainError::RateLimited { retry_after_secs: 1 },
             DomainError::ChannelNotConfigured,
             DomainError::Unavailable(sqlx::Error::PoolTimedOut),
             DomainError::internal("boom"),
         ];
         for code in ErrorCode::ALL {
-            assert!(
-                samples.iter().any(|e| e.code() == code),
-                "{code} is produced by no DomainError"
-            );
+            assert!(samples.iter().any(|e| e.code() == code), "{code} is produced by no DomainError");
         }
     }
 

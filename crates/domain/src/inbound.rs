@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use inbox_types::dto::MessageDto;
-use inbox_types::{
-    ChannelId, CompanyId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus,
-};
+use inbox_types::{ChannelId, CompanyId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus};
 use sqlx::PgPool;
 
 use crate::contacts;
@@ -51,36 +49,21 @@ pub async fn record_inbound_message(
     m: &InboundMessage,
 ) -> DomainResult<InboundOutcome> {
     if m.provider_message_id.trim().is_empty() {
-        return Err(DomainError::validation(
-            "providerMessageId",
-            "an inbound message needs the provider's id",
-        ));
+        return Err(DomainError::validation("providerMessageId", "an inbound message needs the provider's id"));
     }
     let mut tx = db.begin().await?;
-    if let Some(existing) = find_by_provider_id(&mut tx, company_id, &m.provider_message_id).await?
-    {
+    if let Some(existing) = find_by_provider_id(&mut tx, company_id, &m.provider_message_id).await? {
         return Ok(InboundOutcome::Duplicate(existing));
     }
-    let (contact, contact_ensured) = contacts::ensure(
-        &mut tx,
-        company_id,
-        &m.from,
-        m.profile_name.as_deref(),
-        None,
-    )
-    .await
-    .map_err(DomainError::ContactCreateFailed)?;
+    let (contact, contact_ensured) = contacts::ensure(&mut tx, company_id, &m.from, m.profile_name.as_deref(), None)
+        .await
+        .map_err(DomainError::ContactCreateFailed)?;
     let message_id = MessageId::new();
     let preview = inbox_types::text::preview(&m.content, PREVIEW_CHARS);
-    let last = LastMessage {
-        id: message_id,
-        preview: &preview,
-        unread_increment: 1,
-    };
-    let (conversation, conversation_ensured) =
-        conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
-            .await
-            .map_err(DomainError::ConversationCreateFailed)?;
+    let last = LastMessage { id: message_id, preview: &preview, unread_increment: 1 };
+    let (conversation, conversation_ensured) = conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
+        .await
+        .map_err(DomainError::ConversationCreateFailed)?;
     let conversation_id = ConversationId(conversation.id);
     let new = NewMessage {
         id: message_id,
@@ -98,10 +81,7 @@ pub async fn record_inbound_message(
         created_by: None,
         created_at: Some(conversation.last_message_time),
     };
-    let Some(message) = messages::insert(&mut *tx, &new)
-        .await
-        .map_err(DomainError::MessageInsertFailed)?
-    else {
+    let Some(message) = messages::insert(&mut *tx, &new).await.map_err(DomainError::MessageInsertFailed)? else {
         // A concurrent delivery of the same message won the race.
         drop(tx);
         let mut conn = db.acquire().await?;
@@ -110,9 +90,7 @@ pub async fn record_inbound_message(
             .map(InboundOutcome::Duplicate)
             .ok_or_else(|| DomainError::internal("inbound duplicate vanished"));
     };
-    tx.commit()
-        .await
-        .map_err(DomainError::MessageInsertFailed)?;
+    tx.commit().await.map_err(DomainError::MessageInsertFailed)?;
     tracing::info!(event = "message.received", message_id = %message.id, %conversation_id);
     Ok(InboundOutcome::Recorded {
         message: Box::new(message),
@@ -127,12 +105,11 @@ async fn find_by_provider_id(
     company_id: CompanyId,
     provider_message_id: &str,
 ) -> DomainResult<Option<MessageId>> {
-    let id: Option<uuid::Uuid> = sqlx::query_scalar(
-        "SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = $2",
-    )
-    .bind(company_id.0)
-    .bind(provider_message_id)
-    .fetch_optional(conn)
-    .await?;
+    let id: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = $2")
+            .bind(company_id.0)
+            .bind(provider_message_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(id.map(MessageId))
 }

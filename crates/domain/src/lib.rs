@@ -6,6 +6,7 @@
 //! `messages`, ...) and takes any executor, so services compose it inside
 //! their own transactions.
 
+pub mod auth;
 pub mod channels;
 pub mod companies;
 pub mod contacts;

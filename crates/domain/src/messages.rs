@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
 use inbox_types::{
-    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId,
-    MessageStatus, UserId,
+    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId, MessageStatus, UserId,
 };
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -109,10 +108,7 @@ impl<'a> NewMessage<'a> {
 
 /// Inserts a message and returns it. Returns `Ok(None)` when a message with
 /// the same provider id exists already (an inbound duplicate).
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    m: &NewMessage<'_>,
-) -> Result<Option<MessageDto>, sqlx::Error> {
+pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Option<MessageDto>, sqlx::Error> {
     let row: Option<MessageRow> = sqlx::query_as(concat!(
         "INSERT INTO messages (id, company_id, conversation_id, contact_id, channel_id, direction, status, content, \
                                media_type, media_url, provider_message_id, client_key, created_by, updated_by, \
@@ -139,9 +135,7 @@ pub async fn insert(
     .bind(m.created_at)
     .fetch_optional(db)
     .await?;
-    row.map(MessageDto::try_from)
-        .transpose()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    row.map(MessageDto::try_from).transpose().map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// `createMessage` of the plan, on its own: checks the conversation belongs
@@ -152,18 +146,14 @@ pub async fn create_message(db: &PgPool, m: &NewMessage<'_>) -> DomainResult<Mes
         let mut conn = db.acquire().await?;
         let conv = crate::conversations::find(&mut conn, m.company_id, m.conversation_id).await?;
         if conv.contact_id != m.contact_id.0 {
-            return Err(DomainError::validation(
-                "contactId",
-                "the contact is not the conversation's contact",
-            ));
+            return Err(DomainError::validation("contactId", "the contact is not the conversation's contact"));
         }
-        let msg = insert(&mut *conn, m)
-            .await
-            .map_err(DomainError::MessageInsertFailed)?
-            .ok_or_else(|| DomainError::Conflict {
+        let msg = insert(&mut *conn, m).await.map_err(DomainError::MessageInsertFailed)?.ok_or_else(|| {
+            DomainError::Conflict {
                 message: "a message with this provider id exists already".into(),
                 existing_message_id: None,
-            })?;
+            }
+        })?;
         tracing::debug!(message_id = %msg.id, "createMessage");
         Ok(msg)
     })
@@ -248,20 +238,13 @@ pub async fn update_message_status(
 
 /// One message of the company (soft-deleted ones included: a webhook may
 /// still report on them).
-pub async fn find(
-    db: impl PgExecutor<'_>,
-    company_id: CompanyId,
-    id: MessageId,
-) -> DomainResult<MessageDto> {
-    let row: Option<MessageRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        message_columns!(),
-        " FROM messages WHERE company_id = $1 AND id = $2"
-    ))
-    .bind(company_id.0)
-    .bind(id.0)
-    .fetch_optional(db)
-    .await?;
+pub async fn find(db: impl PgExecutor<'_>, company_id: CompanyId, id: MessageId) -> DomainResult<MessageDto> {
+    let row: Option<MessageRow> =
+        sqlx::query_as(concat!("SELECT ", message_columns!(), " FROM messages WHERE company_id = $1 AND id = $2"))
+            .bind(company_id.0)
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
     row.ok_or(DomainError::NotFound("message"))?.try_into()
 }
 
@@ -294,33 +277,14 @@ pub async fn get_conversation_messages(
         let mut conn = db.acquire().await?;
         crate::conversations::find(&mut conn, company_id, conversation_id).await?;
         let limit = i64::from(params.limit.get());
-        let rows: Vec<MessageRow> = page(
-            &mut conn,
-            company_id,
-            conversation_id,
-            params.cursor,
-            limit + 1,
-        )
-        .await?;
+        let rows: Vec<MessageRow> = page(&mut conn, company_id, conversation_id, params.cursor, limit + 1).await?;
         let has_more = rows.len() as i64 > limit;
-        let messages: Vec<MessageDto> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(MessageDto::try_from)
-            .collect::<DomainResult<_>>()?;
-        let previous_cursor = if has_more {
-            messages
-                .last()
-                .map(|m| Cursor::new(m.created_at, m.id).encode())
-        } else {
-            None
-        };
+        let messages: Vec<MessageDto> =
+            rows.into_iter().take(limit as usize).map(MessageDto::try_from).collect::<DomainResult<_>>()?;
+        let previous_cursor =
+            if has_more { messages.last().map(|m| Cursor::new(m.created_at, m.id).encode()) } else { None };
         tracing::debug!(count = messages.len(), has_more, "getConversationMessages");
-        Ok(MessageListOutput {
-            messages,
-            previous_cursor,
-            has_more,
-        })
+        Ok(MessageListOutput { messages, previous_cursor, has_more })
     })
     .await
 }

@@ -52,11 +52,7 @@ where
 {
     let started = Instant::now();
     let result = fut.await;
-    record(
-        op,
-        started.elapsed(),
-        result.as_ref().map(|_| ()).map_err(|e| e.to_string()),
-    );
+    record(op, started.elapsed(), result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
     result
 }
 
@@ -74,12 +70,7 @@ pub fn record(op: Operation, elapsed: Duration, outcome: Result<(), String>) {
             "slow operation"
         );
     } else {
-        tracing::debug!(
-            operation = op.name(),
-            duration_ms = ms,
-            success = ok,
-            "operation finished"
-        );
+        tracing::debug!(operation = op.name(), duration_ms = ms, success = ok, "operation finished");
     }
     if let Err(error) = outcome {
         tracing::info!(operation = op.name(), duration_ms = ms, %error, "operation failed");

@@ -34,19 +34,11 @@ pub enum ProviderErrorKind {
 
 impl ProviderError {
     pub fn permanent(code: Option<&str>, message: impl Into<String>) -> Self {
-        Self {
-            kind: ProviderErrorKind::Permanent,
-            code: code.map(str::to_owned),
-            message: message.into(),
-        }
+        Self { kind: ProviderErrorKind::Permanent, code: code.map(str::to_owned), message: message.into() }
     }
 
     pub fn transient(code: Option<&str>, message: impl Into<String>) -> Self {
-        Self {
-            kind: ProviderErrorKind::Transient,
-            code: code.map(str::to_owned),
-            message: message.into(),
-        }
+        Self { kind: ProviderErrorKind::Transient, code: code.map(str::to_owned), message: message.into() }
     }
 
     pub fn is_transient(&self) -> bool {
@@ -87,15 +79,10 @@ impl ScriptedProvider {
     }
 
     /// Answers the next sends with these results, in order, then accepts.
-    pub fn answering(
-        results: impl IntoIterator<Item = Result<ProviderMessageId, ProviderError>>,
-    ) -> Self {
+    pub fn answering(results: impl IntoIterator<Item = Result<ProviderMessageId, ProviderError>>) -> Self {
         let mut script: Vec<_> = results.into_iter().collect();
         script.reverse();
-        Self {
-            script: Mutex::new(script),
-            calls: Mutex::default(),
-        }
+        Self { script: Mutex::new(script), calls: Mutex::default() }
     }
 
     pub fn push(&self, result: Result<ProviderMessageId, ProviderError>) {
@@ -109,9 +96,7 @@ impl ScriptedProvider {
 
 impl fmt::Debug for ScriptedProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScriptedProvider")
-            .field("calls", &self.calls.lock().unwrap().len())
-            .finish()
+        f.debug_struct("ScriptedProvider").field("calls", &self.calls.lock().unwrap().len()).finish()
     }
 }
 
@@ -125,17 +110,9 @@ impl WhatsappProvider for ScriptedProvider {
     ) -> Result<ProviderMessageId, ProviderError> {
         let n = {
             let mut calls = self.calls.lock().unwrap();
-            calls.push(SentText {
-                channel_id: channel.id.0,
-                to: to.to_string(),
-                text: text.to_string(),
-            });
+            calls.push(SentText { channel_id: channel.id.0, to: to.to_string(), text: text.to_string() });
             calls.len()
         };
-        self.script
-            .lock()
-            .unwrap()
-            .pop()
-            .unwrap_or_else(|| Ok(ProviderMessageId(format!("wamid.test.{n}"))))
+        self.script.lock().unwrap().pop().unwrap_or_else(|| Ok(ProviderMessageId(format!("wamid.test.{n}"))))
     }
 }

@@ -5,8 +5,8 @@
 use inbox_types::dto::ClientKey;
 use inbox_types::dto::{NewMessage as ValidNewMessage, SendNewMessageOutput, SentMessage};
 use inbox_types::{
-    ChannelId, CompanyId, ContactId, ConversationId, E164Phone, MessageDirection, MessageId,
-    MessageStatus, MessageText, UserId,
+    ChannelId, CompanyId, ContactId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus,
+    MessageText, UserId,
 };
 use sqlx::PgPool;
 
@@ -42,14 +42,7 @@ pub async fn send_new_message(
 ) -> DomainResult<SendNewMessageOutput> {
     timed(
         Operation::SendNewMessage,
-        send(
-            db,
-            provider,
-            actor,
-            Recipient::Phone(&input.phone),
-            &input.text,
-            input.client_key.as_ref(),
-        ),
+        send(db, provider, actor, Recipient::Phone(&input.phone), &input.text, input.client_key.as_ref()),
     )
     .await
 }
@@ -66,14 +59,7 @@ pub async fn send_in_conversation(
 ) -> DomainResult<SendNewMessageOutput> {
     timed(
         Operation::SendNewMessage,
-        send(
-            db,
-            provider,
-            actor,
-            Recipient::Conversation(conversation_id),
-            text,
-            client_key,
-        ),
+        send(db, provider, actor, Recipient::Conversation(conversation_id), text, client_key),
     )
     .await
 }
@@ -92,37 +78,29 @@ async fn send(
 
     let mut tx = db.begin().await?;
     if let Some(key) = client_key
-        && let Some(existing) =
-            messages::find_by_client_key(&mut *tx, company_id, key.as_str()).await?
+        && let Some(existing) = messages::find_by_client_key(&mut *tx, company_id, key.as_str()).await?
     {
         return Err(duplicate_send(existing));
     }
 
     let (contact_id, phone, created_contact) = match recipient {
         Recipient::Phone(phone) => {
-            let (contact, ensured) = timed(
-                Operation::EnsureContact,
-                contacts::ensure(&mut tx, company_id, phone, None, actor.user_id),
-            )
-            .await
-            .map_err(DomainError::ContactCreateFailed)?;
+            let (contact, ensured) =
+                timed(Operation::EnsureContact, contacts::ensure(&mut tx, company_id, phone, None, actor.user_id))
+                    .await
+                    .map_err(DomainError::ContactCreateFailed)?;
             (contact.id, contact.phone, ensured.created())
         }
         Recipient::Conversation(id) => {
             let conversation = conversations::find(&mut tx, company_id, id).await?;
-            let contact =
-                contacts::find(&mut tx, company_id, ContactId(conversation.contact_id)).await?;
+            let contact = contacts::find(&mut tx, company_id, ContactId(conversation.contact_id)).await?;
             (contact.id, contact.phone, false)
         }
     };
 
     let message_id = MessageId::new();
     let preview = text.preview(PREVIEW_CHARS);
-    let last = LastMessage {
-        id: message_id,
-        preview: &preview,
-        unread_increment: 0,
-    };
+    let last = LastMessage { id: message_id, preview: &preview, unread_increment: 0 };
     let (conversation, ensured) = timed(
         Operation::EnsureConversation,
         conversations::upsert(&mut tx, company_id, contact_id, actor.user_id, Some(last)),
@@ -138,36 +116,24 @@ async fn send(
         // The conversation's last-message time, taken under its row lock, so
         // messages of one conversation are ordered as they committed.
         created_at: Some(conversation.last_message_time),
-        ..NewMessage::outbound(
-            company_id,
-            conversation_id,
-            contact_id,
-            text.as_str(),
-            actor.user_id,
-        )
+        ..NewMessage::outbound(company_id, conversation_id, contact_id, text.as_str(), actor.user_id)
     };
     let inserted = timed(Operation::CreateMessage, messages::insert(&mut *tx, &new)).await;
     let message = match inserted {
         Ok(Some(m)) => m,
         Ok(None) => {
-            return Err(DomainError::internal(
-                "outbound message collided on a provider id it does not have",
-            ));
+            return Err(DomainError::internal("outbound message collided on a provider id it does not have"));
         }
         Err(e) if violated_constraint(&e) == Some("messages_client_key_per_company") => {
             drop(tx);
             let key = client_key.map(ClientKey::as_str).unwrap_or_default();
             let existing = messages::find_by_client_key(db, company_id, key).await?;
-            return Err(
-                existing.map_or_else(|| DomainError::MessageInsertFailed(e), duplicate_send)
-            );
+            return Err(existing.map_or_else(|| DomainError::MessageInsertFailed(e), duplicate_send));
         }
         Err(e) => return Err(DomainError::MessageInsertFailed(e)),
     };
     // The deferred last-message foreign key is checked here.
-    tx.commit()
-        .await
-        .map_err(DomainError::MessageInsertFailed)?;
+    tx.commit().await.map_err(DomainError::MessageInsertFailed)?;
     tracing::debug!(
         message_id = %message_id,
         conversation_id = %conversation_id,
@@ -176,17 +142,7 @@ async fn send(
         "message stored as sending"
     );
 
-    let status = deliver(
-        db,
-        provider,
-        &channel,
-        company_id,
-        message_id,
-        conversation_id,
-        &phone,
-        text,
-    )
-    .await?;
+    let status = deliver(db, provider, &channel, company_id, message_id, conversation_id, &phone, text).await?;
     tracing::info!(event = "message.sent", %message_id, %conversation_id, contact_id = %contact_id);
     Ok(SendNewMessageOutput {
         success: true,
@@ -195,12 +151,7 @@ async fn send(
         message_id: message_id.0,
         created_contact,
         created_conversation: ensured == Ensured::Created,
-        message: SentMessage {
-            id: message_id.0,
-            status,
-            content: message.content,
-            created_at: message.created_at,
-        },
+        message: SentMessage { id: message_id.0, status, content: message.content, created_at: message.created_at },
     })
 }
 
@@ -224,32 +175,38 @@ async fn deliver(
     phone: &E164Phone,
     text: &MessageText,
 ) -> DomainResult<MessageStatus> {
-    let answer = timed(
-        Operation::WhatsappSend,
-        provider.send_text(channel, phone, text),
-    )
-    .await;
+    let answer = timed(Operation::WhatsappSend, provider.send_text(channel, phone, text)).await;
     let mut conn = db.acquire().await?;
     match answer {
         Ok(provider_id) => {
-            let update = StatusUpdate {
-                provider_message_id: Some(&provider_id.0),
-                ..Default::default()
-            };
-            match messages::update_message_status(
+            let update = StatusUpdate { provider_message_id: Some(&provider_id.0), ..Default::default() };
+            let recorded = match messages::update_message_status(
                 &mut conn,
                 company_id,
                 message_id,
                 MessageStatus::Sent,
                 &update,
             )
-            .await?
+            .await
             {
+                // The provider reused an id we hold for another message. The
+                // send itself succeeded: record it without the id rather
+                // than leave the agent looking at a clock forever.
+                Err(DomainError::Internal(e))
+                    if e.downcast_ref::<sqlx::Error>().and_then(violated_constraint)
+                        == Some("messages_provider_id_per_company") =>
+                {
+                    tracing::error!(%message_id, provider_message_id = %provider_id.0, "provider reused a message id");
+                    let update = StatusUpdate::default();
+                    messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Sent, &update)
+                        .await?
+                }
+                other => other?,
+            };
+            match recorded {
                 StatusChange::Applied => Ok(MessageStatus::Sent),
                 // A webhook overtook the provider's answer: report where it is.
-                StatusChange::Ignored => Ok(messages::find(&mut *conn, company_id, message_id)
-                    .await?
-                    .status),
+                StatusChange::Ignored => Ok(messages::find(&mut *conn, company_id, message_id).await?.status),
             }
         }
         Err(e) => {
@@ -258,14 +215,7 @@ async fn deliver(
                 error_message: Some(&e.message),
                 ..Default::default()
             };
-            messages::update_message_status(
-                &mut conn,
-                company_id,
-                message_id,
-                MessageStatus::Failed,
-                &update,
-            )
-            .await?;
+            messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Failed, &update).await?;
             tracing::warn!(
                 event = "message.failed",
                 %message_id,
@@ -332,10 +282,7 @@ pub async fn retry_failed_message(
             });
         }
         return Err(DomainError::Conflict {
-            message: format!(
-                "only failed messages can be retried; this one is {}",
-                existing.status
-            ),
+            message: format!("only failed messages can be retried; this one is {}", existing.status),
             existing_message_id: Some(existing.id),
         });
     };
@@ -348,17 +295,8 @@ pub async fn retry_failed_message(
     let text = MessageText::parse(&claimed.content)?;
     let conversation_id = ConversationId(claimed.conversation_id);
     tracing::info!(event = "message.retried", %message_id);
-    let status = deliver(
-        db,
-        provider,
-        &channel,
-        company_id,
-        message_id,
-        conversation_id,
-        &contact.phone,
-        &text,
-    )
-    .await?;
+    let status =
+        deliver(db, provider, &channel, company_id, message_id, conversation_id, &contact.phone, &text).await?;
     Ok(SendNewMessageOutput {
         success: true,
         conversation_id: claimed.conversation_id,
@@ -366,11 +304,6 @@ pub async fn retry_failed_message(
         message_id: message_id.0,
         created_contact: false,
         created_conversation: false,
-        message: SentMessage {
-            id: message_id.0,
-            status,
-            content: claimed.content,
-            created_at: claimed.created_at,
-        },
+        message: SentMessage { id: message_id.0, status, content: claimed.content, created_at: claimed.created_at },
     })
 }

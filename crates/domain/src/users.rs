@@ -35,10 +35,7 @@ impl FromStr for Role {
         match s {
             "admin" => Ok(Self::Admin),
             "agent" => Ok(Self::Agent),
-            other => Err(DomainError::validation(
-                "role",
-                format!("role must be admin or agent (got {other:?})"),
-            )),
+            other => Err(DomainError::validation("role", format!("role must be admin or agent (got {other:?})"))),
         }
     }
 }
@@ -113,25 +110,16 @@ pub fn hash_password(password: &Password) -> DomainResult<String> {
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 fn normalise_email(email: &str) -> DomainResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !email.chars().any(char::is_whitespace);
     if !valid {
-        return Err(DomainError::validation(
-            "email",
-            "email must look like name@example.com",
-        ));
+        return Err(DomainError::validation("email", "email must look like name@example.com"));
     }
     Ok(email)
 }
@@ -147,10 +135,7 @@ pub async fn create(db: &PgPool, company_id: CompanyId, new: NewUser<'_>) -> Dom
     let email = normalise_email(new.email)?;
     let name = new.display_name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(DomainError::validation(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
+        return Err(DomainError::validation("name", "name must be 1 to 200 characters"));
     }
     let hash = hash_password(&new.password)?;
     let row: UserRow = sqlx::query_as(
@@ -189,11 +174,7 @@ pub async fn list(db: impl PgExecutor<'_>, company_id: CompanyId) -> DomainResul
     rows.into_iter().map(User::try_from).collect()
 }
 
-pub async fn find(
-    db: impl PgExecutor<'_>,
-    company_id: CompanyId,
-    id: UserId,
-) -> DomainResult<User> {
+pub async fn find(db: impl PgExecutor<'_>, company_id: CompanyId, id: UserId) -> DomainResult<User> {
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT id, company_id, email, display_name, role, is_active FROM users WHERE company_id = $1 AND id = $2",
     )
@@ -230,19 +211,11 @@ pub fn token_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-pub async fn create_token(
-    db: impl PgExecutor<'_>,
-    user: &User,
-    label: &str,
-) -> DomainResult<IssuedToken> {
+pub async fn create_token(db: impl PgExecutor<'_>, user: &User, label: &str) -> DomainResult<IssuedToken> {
     if label.chars().count() > 200 {
-        return Err(DomainError::validation(
-            "label",
-            "label must be at most 200 characters",
-        ));
+        return Err(DomainError::validation("label", "label must be at most 200 characters"));
     }
-    let bytes: [u8; 32] = rand::random();
-    let secret = format!("{TOKEN_PREFIX}{}", hex(&bytes));
+    let secret = crate::auth::random_secret(TOKEN_PREFIX);
     let id = ApiTokenId::new();
     sqlx::query("INSERT INTO api_tokens (id, company_id, user_id, label, token_hash) VALUES ($1, $2, $3, $4, $5)")
         .bind(id.0)
@@ -253,10 +226,6 @@ pub async fn create_token(
         .execute(db)
         .await?;
     Ok(IssuedToken { id, secret })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -276,10 +245,7 @@ mod tests {
 
     #[test]
     fn short_passwords_and_bad_emails_are_rejected() {
-        assert_eq!(
-            Password::new("short").unwrap_err().code(),
-            inbox_types::ErrorCode::ValidationError
-        );
+        assert_eq!(Password::new("short").unwrap_err().code(), inbox_types::ErrorCode::ValidationError);
         assert!(normalise_email("not-an-email").is_err());
         assert_eq!(normalise_email(" Ana@Demo.Test ").unwrap(), "ana@demo.test");
     }

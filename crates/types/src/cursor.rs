@@ -27,15 +27,8 @@ impl Cursor {
     /// Decodes a client's cursor; anything we did not make is a validation
     /// error naming the `cursor` field.
     pub fn decode(s: &str) -> Result<Self, ValidationError> {
-        let bad = || {
-            ValidationError::new(
-                "cursor",
-                "cursor is not valid; use the value returned by the previous page",
-            )
-        };
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s.trim().trim_end_matches('='))
-            .map_err(|_| bad())?;
+        let bad = || ValidationError::new("cursor", "cursor is not valid; use the value returned by the previous page");
+        let bytes = URL_SAFE_NO_PAD.decode(s.trim().trim_end_matches('=')).map_err(|_| bad())?;
         let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
         let (micros, id) = text.split_once(':').ok_or_else(bad)?;
         let micros: i64 = micros.parse().map_err(|_| bad())?;
@@ -59,13 +52,7 @@ mod tests {
 
     #[test]
     fn garbage_is_a_validation_error_on_the_cursor_field() {
-        for s in [
-            "",
-            "!!!",
-            "bm90LWEtY3Vyc29y",
-            "MTIzOm5vdC1hLXV1aWQ",
-            "OTk5OTk5OTk5OTk5OTk5OTk5OTk6MA",
-        ] {
+        for s in ["", "!!!", "bm90LWEtY3Vyc29y", "MTIzOm5vdC1hLXV1aWQ", "OTk5OTk5OTk5OTk5OTk5OTk5OTk6MA"] {
             assert_eq!(Cursor::decode(s).unwrap_err().field, "cursor", "{s}");
         }
     }

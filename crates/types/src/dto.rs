@@ -15,13 +15,16 @@ use crate::text::MessageText;
 
 /// `POST /api/messages`: send to a phone number, creating the contact and
 /// conversation when needed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendNewMessageRequest {
     /// Optional; when present it must be the caller's own company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(example = "+1 415 555 0100"))]
     pub phone_number: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Hi Maria, your order is on its way 🚚"))]
     pub message_text: String,
     /// A key the client makes up per message; sending the same key twice
     /// answers CONFLICT instead of sending a second WhatsApp message.
@@ -43,19 +46,17 @@ impl SendNewMessageRequest {
         Ok(NewMessage {
             phone: E164Phone::parse_with_region(&self.phone_number, region)?,
             text: MessageText::parse(&self.message_text)?,
-            client_key: self
-                .client_key
-                .as_deref()
-                .map(ClientKey::parse)
-                .transpose()?,
+            client_key: self.client_key.as_deref().map(ClientKey::parse).transpose()?,
         })
     }
 }
 
 /// `POST /api/conversations/{id}/messages`: send in an existing conversation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessageRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "Thanks, see you tomorrow!"))]
     pub message_text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<String>,
@@ -63,13 +64,7 @@ pub struct SendMessageRequest {
 
 impl SendMessageRequest {
     pub fn validate(&self) -> Result<(MessageText, Option<ClientKey>), ValidationError> {
-        Ok((
-            MessageText::parse(&self.message_text)?,
-            self.client_key
-                .as_deref()
-                .map(ClientKey::parse)
-                .transpose()?,
-        ))
+        Ok((MessageText::parse(&self.message_text)?, self.client_key.as_deref().map(ClientKey::parse).transpose()?))
     }
 }
 
@@ -85,10 +80,7 @@ impl ClientKey {
         if s.is_empty() || s.len() > Self::MAX_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ValidationError::new(
                 "clientKey",
-                format!(
-                    "clientKey must be 1 to {} visible ASCII characters",
-                    Self::MAX_LEN
-                ),
+                format!("clientKey must be 1 to {} visible ASCII characters", Self::MAX_LEN),
             ));
         }
         Ok(Self(s.to_owned()))
@@ -100,6 +92,7 @@ impl ClientKey {
 }
 
 /// The answer to a successful send or retry (plan's SendNewMessageOutput).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendNewMessageOutput {
@@ -112,6 +105,7 @@ pub struct SendNewMessageOutput {
     pub message: SentMessage,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SentMessage {
@@ -121,6 +115,7 @@ pub struct SentMessage {
     pub created_at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactDto {
@@ -132,6 +127,7 @@ pub struct ContactDto {
     pub presence: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
@@ -141,6 +137,7 @@ pub struct UserSummary {
 }
 
 /// A conversation row of the sidebar, with its contact and assignee.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDto {
@@ -162,6 +159,7 @@ pub struct ConversationDto {
     pub updated_at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDto {
@@ -193,11 +191,20 @@ impl PageLimit {
         if (1..=i64::from(Self::MAX)).contains(&n) {
             Ok(Self(n as u32))
         } else {
-            Err(ValidationError::new(
-                "limit",
-                format!("limit must be between 1 and {}", Self::MAX),
-            ))
+            Err(ValidationError::new("limit", format!("limit must be between 1 and {}", Self::MAX)))
         }
+    }
+
+    /// Reads a query parameter; absent means the default.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(Self::DEFAULT),
+            Some(s) => s.parse::<i64>().map_err(|_| Self::out_of_range()).and_then(Self::new),
+        }
+    }
+
+    fn out_of_range() -> ValidationError {
+        ValidationError::new("limit", format!("limit must be a whole number between 1 and {}", Self::MAX))
     }
 
     pub fn get(self) -> u32 {
@@ -212,14 +219,24 @@ impl Default for PageLimit {
 }
 
 /// Query of `GET /api/conversations`, as the client sent it.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConversationListQuery {
+    /// `all` (default), `unread`, `favorites` or `groups`.
+    #[cfg_attr(feature = "openapi", param(example = "unread"))]
     pub filter: Option<String>,
+    /// Part of a contact's name or phone number.
     pub search: Option<String>,
-    pub archived: Option<bool>,
+    /// `true` lists only archived conversations; by default they are left out.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<bool>))]
+    pub archived: Option<String>,
+    /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
-    pub limit: Option<i64>,
+    /// Page size, 1 to 100 (default 50).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>, minimum = 1, maximum = 100))]
+    pub limit: Option<String>,
 }
 
 /// A validated conversation list request.
@@ -236,36 +253,33 @@ pub struct ConversationListParams {
 
 impl ConversationListQuery {
     pub fn validate(&self) -> Result<ConversationListParams, ValidationError> {
-        let search = self
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let search = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.contains('\0')) {
+            return Err(ValidationError::new("search", "search must not contain NUL characters"));
+        }
         if search.is_some_and(|s| s.chars().count() > 100) {
-            return Err(ValidationError::new(
-                "search",
-                "search must be at most 100 characters",
-            ));
+            return Err(ValidationError::new("search", "search must be at most 100 characters"));
         }
         Ok(ConversationListParams {
-            filter: self
-                .filter
-                .as_deref()
-                .map(str::parse)
-                .transpose()?
-                .unwrap_or_default(),
+            filter: self.filter.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
             search: search.map(str::to_owned),
-            archived: self.archived.unwrap_or(false),
+            archived: match self.archived.as_deref().map(str::trim) {
+                None | Some("" | "false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(ValidationError::new(
+                        "archived",
+                        format!("archived must be true or false (got {other:?})"),
+                    ));
+                }
+            },
             cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
-            limit: self
-                .limit
-                .map(PageLimit::new)
-                .transpose()?
-                .unwrap_or_default(),
+            limit: PageLimit::parse(self.limit.as_deref())?,
         })
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationListOutput {
@@ -275,11 +289,16 @@ pub struct ConversationListOutput {
 }
 
 /// Query of `GET /api/conversations/{id}/messages`.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageListQuery {
+    /// `previousCursor` of the previous page: fetches older messages.
     pub cursor: Option<String>,
-    pub limit: Option<i64>,
+    /// Page size, 1 to 100 (default 50).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>, minimum = 1, maximum = 100))]
+    pub limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -292,16 +311,13 @@ impl MessageListQuery {
     pub fn validate(&self) -> Result<MessageListParams, ValidationError> {
         Ok(MessageListParams {
             cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
-            limit: self
-                .limit
-                .map(PageLimit::new)
-                .transpose()?
-                .unwrap_or_default(),
+            limit: PageLimit::parse(self.limit.as_deref())?,
         })
     }
 }
 
 /// A page of messages, newest first; `previousCursor` fetches older ones.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageListOutput {
@@ -311,10 +327,89 @@ pub struct MessageListOutput {
 }
 
 /// `PUT /api/conversations/{id}/assignee`; `null` unassigns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignConversationRequest {
+    /// Required: a user id, or `null` to unassign.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub user_id: Option<Uuid>,
+}
+
+/// `POST /api/auth/login`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "ana@demo.test"))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(example = "demo-password"))]
+    pub password: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDto {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// `admin` or `agent`.
+    pub role: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyDto {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Who is signed in: `GET /api/auth/me` and the answer to a login.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeResponse {
+    pub user: UserDto,
+    pub company: CompanyDto,
+}
+
+/// `GET /api/users`: the company's active agents, for assignment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserListOutput {
+    pub users: Vec<UserDto>,
+}
+
+/// `POST /api/whatsapp/send` (plan 4.2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WhatsAppSendRequest {
+    /// Optional; when present it must be the caller's own company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(example = "+14155550100"))]
+    pub recipient_phone_number: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Your appointment is confirmed for 10:00."))]
+    pub text: String,
+}
+
+/// The answer of `POST /api/whatsapp/send`: the provider's message id.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatsAppSendResponse {
+    pub success: bool,
+    /// The provider's id (a wamid for Meta, a MessageSid for Twilio); empty
+    /// while the message is still being sent.
+    #[cfg_attr(feature = "openapi", schema(example = "wamid.HBgLMTQxNTU1NTAxMDAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"))]
+    pub message_id: String,
+    /// Our id of the stored message, as in the rest of the API.
+    pub inbox_message_id: Uuid,
+    pub timestamp: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -323,15 +418,11 @@ mod tests {
 
     #[test]
     fn send_request_is_camel_case_and_rejects_unknown_fields() {
-        let ok: SendNewMessageRequest = serde_json::from_str(
-            r#"{"phoneNumber":"+14155550100","messageText":"hi","clientKey":"k1"}"#,
-        )
-        .unwrap();
+        let ok: SendNewMessageRequest =
+            serde_json::from_str(r#"{"phoneNumber":"+14155550100","messageText":"hi","clientKey":"k1"}"#).unwrap();
         assert_eq!(ok.client_key.as_deref(), Some("k1"));
-        let err = serde_json::from_str::<SendNewMessageRequest>(
-            r#"{"phoneNumber":"1","messageText":"x","bogus":1}"#,
-        )
-        .unwrap_err();
+        let err = serde_json::from_str::<SendNewMessageRequest>(r#"{"phoneNumber":"1","messageText":"x","bogus":1}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("bogus"));
     }
 
@@ -343,14 +434,8 @@ mod tests {
             message_text: text.into(),
             client_key: None,
         };
-        assert_eq!(
-            req("nope", "hi").validate(None).unwrap_err().field,
-            "phoneNumber"
-        );
-        assert_eq!(
-            req("+14155550100", "  ").validate(None).unwrap_err().field,
-            "messageText"
-        );
+        assert_eq!(req("nope", "hi").validate(None).unwrap_err().field, "phoneNumber");
+        assert_eq!(req("+14155550100", "  ").validate(None).unwrap_err().field, "messageText");
         let valid = req("+1 415 555 0100", "hi").validate(None).unwrap();
         assert_eq!(valid.phone.as_str(), "+14155550100");
         let mut bad_key = req("+14155550100", "hi");
@@ -364,26 +449,17 @@ mod tests {
         assert_eq!(p.filter, ConversationFilter::All);
         assert_eq!(p.limit.get(), 50);
         assert!(!p.archived);
-        for bad in [0, 101, -1] {
-            let q = ConversationListQuery {
-                limit: Some(bad),
-                ..Default::default()
-            };
+        for bad in ["0", "101", "-1", "ten"] {
+            let q = ConversationListQuery { limit: Some(bad.into()), ..Default::default() };
             assert_eq!(q.validate().unwrap_err().field, "limit");
         }
-        let q = ConversationListQuery {
-            search: Some("   ".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            q.validate().unwrap().search,
-            None,
-            "a blank search is no search"
-        );
-        let q = ConversationListQuery {
-            cursor: Some("zzz".into()),
-            ..Default::default()
-        };
+        let q = ConversationListQuery { search: Some("   ".into()), ..Default::default() };
+        assert_eq!(q.validate().unwrap().search, None, "a blank search is no search");
+        let q = ConversationListQuery { cursor: Some("zzz".into()), ..Default::default() };
         assert_eq!(q.validate().unwrap_err().field, "cursor");
+        let q = ConversationListQuery { archived: Some("maybe".into()), ..Default::default() };
+        assert_eq!(q.validate().unwrap_err().field, "archived");
+        let q = ConversationListQuery { archived: Some("true".into()), ..Default::default() };
+        assert!(q.validate().unwrap().archived);
     }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// Every error code a client can receive. The HTTP status of each is decided
 /// in one place on the server; the browser app shows them by code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
@@ -79,16 +80,14 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
 /// The JSON body of every error answer:
 /// `{"success": false, "error": "...", "code": "..."}`, plus the ids a client
 /// needs to show a failed send and offer retry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
@@ -105,14 +104,7 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, error: impl Into<String>) -> Self {
-        Self {
-            success: false,
-            error: error.into(),
-            code,
-            field: None,
-            message_id: None,
-            conversation_id: None,
-        }
+        Self { success: false, error: error.into(), code, field: None, message_id: None, conversation_id: None }
     }
 }
 

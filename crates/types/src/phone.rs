@@ -21,12 +21,7 @@ impl FromStr for PhoneRegion {
             .to_ascii_uppercase()
             .parse::<country::Id>()
             .map(PhoneRegion)
-            .map_err(|_| {
-                ValidationError::new(
-                    "region",
-                    format!("unknown region code {s:?} (use e.g. US, DE, GB)"),
-                )
-            })
+            .map_err(|_| ValidationError::new("region", format!("unknown region code {s:?} (use e.g. US, DE, GB)")))
     }
 }
 
@@ -45,27 +40,17 @@ impl E164Phone {
     }
 
     /// Parses a number; one written without a country code is read in `region`.
-    pub fn parse_with_region(
-        input: &str,
-        region: Option<PhoneRegion>,
-    ) -> Result<Self, ValidationError> {
+    pub fn parse_with_region(input: &str, region: Option<PhoneRegion>) -> Result<Self, ValidationError> {
         let err = |msg: &str| ValidationError::new("phoneNumber", msg);
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(err("Phone number required"));
         }
         if trimmed.chars().any(|c| c.is_alphabetic()) {
-            return Err(err(
-                "Phone number must contain only digits, spaces and + - ( ) .",
-            ));
+            return Err(err("Phone number must contain only digits, spaces and + - ( ) ."));
         }
-        if !trimmed
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.' | ' ' | '/'))
-        {
-            return Err(err(
-                "Phone number must contain only digits, spaces and + - ( ) .",
-            ));
+        if !trimmed.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.' | ' ' | '/')) {
+            return Err(err("Phone number must contain only digits, spaces and + - ( ) ."));
         }
         let digits = trimmed.chars().filter(char::is_ascii_digit).count();
         // E.164 allows at most 15 digits; "00" as the international prefix adds two.
@@ -75,25 +60,18 @@ impl E164Phone {
             return Err(err("Phone number is too short"));
         }
         if digits > max {
-            return Err(err(
-                "Phone number is too long (E.164 allows at most 15 digits)",
-            ));
+            return Err(err("Phone number is too long (E.164 allows at most 15 digits)"));
         }
         // "00" is the international call prefix in most of the world; read it
         // as "+" so such numbers work without a configured region.
-        let normalised = if international_prefix {
-            format!("+{}", trimmed.trim_start_matches("00"))
-        } else {
-            trimmed.to_owned()
-        };
+        let normalised =
+            if international_prefix { format!("+{}", trimmed.trim_start_matches("00")) } else { trimmed.to_owned() };
         let has_country_code = normalised.starts_with('+');
         let region = match (has_country_code, region) {
             (true, _) => None,
             (false, Some(r)) => Some(r.0),
             (false, None) => {
-                return Err(err(
-                    "Phone number needs a country code, e.g. +1 415 555 0100 or +44 20 7946 0958",
-                ));
+                return Err(err("Phone number needs a country code, e.g. +1 415 555 0100 or +44 20 7946 0958"));
             }
         };
         let number = phonenumber::parse(region, &normalised).map_err(|e| match e {
@@ -160,11 +138,7 @@ mod tests {
             ("+14155550100", "+14155550100"),
             ("  +55 11 91234-5678 ", "+5511912345678"),
         ] {
-            assert_eq!(
-                E164Phone::parse(input).unwrap().as_str(),
-                expected,
-                "{input}"
-            );
+            assert_eq!(E164Phone::parse(input).unwrap().as_str(), expected, "{input}");
         }
     }
 
@@ -177,40 +151,20 @@ mod tests {
 
     #[test]
     fn rejects_too_short_and_too_long_numbers() {
-        assert!(
-            E164Phone::parse("+1 415")
-                .unwrap_err()
-                .message
-                .contains("too short")
-        );
-        assert!(
-            E164Phone::parse("+1 415 555 0100 1234 5678")
-                .unwrap_err()
-                .message
-                .contains("too long")
-        );
+        assert!(E164Phone::parse("+1 415").unwrap_err().message.contains("too short"));
+        assert!(E164Phone::parse("+1 415 555 0100 1234 5678").unwrap_err().message.contains("too long"));
     }
 
     #[test]
     fn rejects_unknown_country_codes() {
         let e = E164Phone::parse("+999 123 456 789").unwrap_err();
-        assert!(
-            e.message.contains("country code") || e.message.contains("valid"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("country code") || e.message.contains("valid"), "{}", e.message);
     }
 
     #[test]
     fn rejects_empty_and_blank_input_as_required() {
-        assert_eq!(
-            E164Phone::parse("").unwrap_err().message,
-            "Phone number required"
-        );
-        assert_eq!(
-            E164Phone::parse("   ").unwrap_err().message,
-            "Phone number required"
-        );
+        assert_eq!(E164Phone::parse("").unwrap_err().message, "Phone number required");
+        assert_eq!(E164Phone::parse("   ").unwrap_err().message, "Phone number required");
     }
 
     #[test]
@@ -222,12 +176,7 @@ mod tests {
     #[test]
     fn number_without_country_code_is_read_in_the_configured_region() {
         let de: PhoneRegion = "de".parse().unwrap();
-        assert_eq!(
-            E164Phone::parse_with_region("030 1234567", Some(de))
-                .unwrap()
-                .as_str(),
-            "+49301234567"
-        );
+        assert_eq!(E164Phone::parse_with_region("030 1234567", Some(de)).unwrap().as_str(), "+49301234567");
         assert!("XX".parse::<PhoneRegion>().is_err());
     }
 

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageDirection {
@@ -43,6 +44,7 @@ impl FromStr for MessageDirection {
 ///
 /// Provider statuses arrive late, twice and out of order; a status change
 /// that would move a message backwards is ignored, never an error.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
@@ -54,13 +56,7 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
-    pub const ALL: [MessageStatus; 5] = [
-        Self::Sending,
-        Self::Sent,
-        Self::Delivered,
-        Self::Read,
-        Self::Failed,
-    ];
+    pub const ALL: [MessageStatus; 5] = [Self::Sending, Self::Sent, Self::Delivered, Self::Read, Self::Failed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -107,10 +103,7 @@ impl FromStr for MessageStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown message status {s:?}"))
+        Self::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| format!("unknown message status {s:?}"))
     }
 }
 
@@ -124,19 +117,10 @@ mod tests {
         assert!(Sent.can_follow(Sending));
         assert!(Delivered.can_follow(Sent));
         assert!(Read.can_follow(Delivered));
-        assert!(
-            Read.can_follow(Sending),
-            "a read receipt may overtake the sent one"
-        );
-        assert!(
-            !Delivered.can_follow(Read),
-            "a late delivered after read changes nothing"
-        );
+        assert!(Read.can_follow(Sending), "a read receipt may overtake the sent one");
+        assert!(!Delivered.can_follow(Read), "a late delivered after read changes nothing");
         assert!(!Sent.can_follow(Sent), "a repeated status changes nothing");
-        assert!(
-            !Sending.can_follow(Failed),
-            "only a retry goes back to sending"
-        );
+        assert!(!Sending.can_follow(Failed), "only a retry goes back to sending");
     }
 
     #[test]

@@ -17,19 +17,16 @@ impl MessageText {
 
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         if input.trim().is_empty() {
-            return Err(ValidationError::new(
-                "messageText",
-                "Message cannot be empty",
-            ));
+            return Err(ValidationError::new("messageText", "Message cannot be empty"));
+        }
+        if input.contains('\0') {
+            return Err(ValidationError::new("messageText", "Message must not contain NUL characters"));
         }
         let chars = input.chars().count();
         if chars > Self::MAX_CHARS {
             return Err(ValidationError::new(
                 "messageText",
-                format!(
-                    "Message too long: {chars} characters, at most {}",
-                    Self::MAX_CHARS
-                ),
+                format!("Message too long: {chars} characters, at most {}", Self::MAX_CHARS),
             ));
         }
         Ok(MessageText(input.to_owned()))
@@ -83,10 +80,7 @@ mod tests {
     #[test]
     fn empty_and_whitespace_only_text_is_rejected() {
         for s in ["", " ", "\n\t  "] {
-            assert_eq!(
-                MessageText::parse(s).unwrap_err().message,
-                "Message cannot be empty"
-            );
+            assert_eq!(MessageText::parse(s).unwrap_err().message, "Message cannot be empty");
         }
     }
 
@@ -94,10 +88,7 @@ mod tests {
     fn length_is_counted_in_characters_not_bytes() {
         // 4096 emoji are 16 KiB of UTF-8 but exactly at the limit.
         let emoji = "😀".repeat(4096);
-        assert_eq!(
-            MessageText::parse(&emoji).unwrap().as_str().chars().count(),
-            4096
-        );
+        assert_eq!(MessageText::parse(&emoji).unwrap().as_str().chars().count(), 4096);
         let too_long = "a".repeat(4097);
         let e = MessageText::parse(&too_long).unwrap_err();
         assert!(e.message.contains("too long"), "{}", e.message);

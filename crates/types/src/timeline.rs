@@ -92,11 +92,7 @@ mod tests {
 
     #[test]
     fn a_separator_starts_each_local_day() {
-        let msgs = vec![
-            msg("2026-11-24T23:30:00Z"),
-            msg("2026-11-24T10:00:00Z"),
-            msg("2026-11-25T08:00:00Z"),
-        ];
+        let msgs = vec![msg("2026-11-24T23:30:00Z"), msg("2026-11-24T10:00:00Z"), msg("2026-11-25T08:00:00Z")];
         let utc = FixedOffset::east_opt(0).unwrap();
         let items = with_date_separators(&msgs, utc);
         let seps: Vec<_> = items
@@ -112,9 +108,7 @@ mod tests {
         // One hour east, 23:30 UTC is already the next day.
         let cet = FixedOffset::east_opt(3600).unwrap();
         let items = with_date_separators(&msgs, cet);
-        assert!(
-            matches!(items[2], TimelineItem::DateSeparator(d) if d.to_string() == "2026-11-25")
-        );
+        assert!(matches!(items[2], TimelineItem::DateSeparator(d) if d.to_string() == "2026-11-25"));
     }
 
     #[test]
@@ -123,9 +117,6 @@ mod tests {
         assert_eq!(day_label(today, today), "Today");
         assert_eq!(day_label("2026-11-24".parse().unwrap(), today), "Yesterday");
         assert_eq!(day_label("2026-11-20".parse().unwrap(), today), "Friday");
-        assert_eq!(
-            day_label("2026-11-03".parse().unwrap(), today),
-            "03/11/2026"
-        );
+        assert_eq!(day_label("2026-11-03".parse().unwrap(), today), "03/11/2026");
     }
 }

@@ -48,10 +48,7 @@ impl Tenant {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor {
-            company_id: self.company,
-            user_id: Some(self.agent.id),
-        }
+        Actor { company_id: self.company, user_id: Some(self.agent.id) }
     }
 
     pub async fn send(
@@ -61,18 +58,12 @@ impl Tenant {
         phone: &str,
         text: &str,
     ) -> SendNewMessageOutput {
-        send::send_new_message(db, provider, self.actor(), &new_message(phone, text))
-            .await
-            .unwrap()
+        send::send_new_message(db, provider, self.actor(), &new_message(phone, text)).await.unwrap()
     }
 }
 
 pub fn new_message(phone: &str, text: &str) -> NewMessage {
-    NewMessage {
-        phone: phone_of(phone),
-        text: MessageText::parse(text).unwrap(),
-        client_key: None,
-    }
+    NewMessage { phone: phone_of(phone), text: MessageText::parse(text).unwrap(), client_key: None }
 }
 
 pub fn phone_of(s: &str) -> E164Phone {
@@ -94,9 +85,5 @@ pub async fn break_writes_to(db: &PgPool, table: &str, also_updates: bool) {
 }
 
 pub async fn count(db: &PgPool, sql: &'static str, company: CompanyId) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(company.0)
-        .fetch_one(db)
-        .await
-        .unwrap()
+    sqlx::query_scalar(sql).bind(company.0).fetch_one(db).await.unwrap()
 }

@@ -12,62 +12,22 @@ use sqlx::PgPool;
 use crate::common::*;
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn concurrent_first_sends_to_one_new_number_create_one_contact_and_one_conversation(
-    db: PgPool,
-) {
+async fn concurrent_first_sends_to_one_new_number_create_one_contact_and_one_conversation(db: PgPool) {
     let t = Arc::new(Tenant::new(&db, "Acme").await);
     let provider = Arc::new(ScriptedProvider::accepting());
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let (db, t, provider) = (db.clone(), t.clone(), provider.clone());
             tokio::spawn(async move {
-                send::send_new_message(
-                    &db,
-                    &*provider,
-                    t.actor(),
-                    &new_message("+14155550100", &format!("m{i}")),
-                )
-                .await
+                send::send_new_message(&db, &*provider, t.actor(), &new_message("+14155550100", &format!("m{i}"))).await
             })
         })
         .collect();
-    let outs: Vec<_> = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().unwrap())
-        .collect();
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM contacts WHERE company_id = $1",
-            t.company
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM conversations WHERE company_id = $1",
-            t.company
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM messages WHERE company_id = $1",
-            t.company
-        )
-        .await,
-        8
-    );
-    assert_eq!(
-        outs.iter().filter(|o| o.created_contact).count(),
-        1,
-        "exactly one send created the contact"
-    );
+    let outs: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    assert_eq!(count(&db, "SELECT count(*) FROM contacts WHERE company_id = $1", t.company).await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM conversations WHERE company_id = $1", t.company).await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE company_id = $1", t.company).await, 8);
+    assert_eq!(outs.iter().filter(|o| o.created_contact).count(), 1, "exactly one send created the contact");
     assert_eq!(outs.iter().filter(|o| o.created_conversation).count(), 1);
 }
 
@@ -81,13 +41,7 @@ async fn concurrent_sends_to_one_conversation_keep_their_order(db: PgPool) {
         .map(|i| {
             let (db, t, provider) = (db.clone(), t.clone(), provider.clone());
             tokio::spawn(async move {
-                send::send_new_message(
-                    &db,
-                    &*provider,
-                    t.actor(),
-                    &new_message("+14155550100", &format!("m{i}")),
-                )
-                .await
+                send::send_new_message(&db, &*provider, t.actor(), &new_message("+14155550100", &format!("m{i}"))).await
             })
         })
         .collect();
@@ -97,31 +51,19 @@ async fn concurrent_sends_to_one_conversation_keep_their_order(db: PgPool) {
     // Times are taken under the conversation's row lock, so the stored order
     // (created_at) is the commit order, every time is distinct, and the
     // conversation's last message is the newest one.
-    let rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT id, created_at FROM messages WHERE conversation_id = $1 ORDER BY created_at, id",
-    )
-    .bind(conv.0)
-    .fetch_all(&db)
-    .await
-    .unwrap();
+    let rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("SELECT id, created_at FROM messages WHERE conversation_id = $1 ORDER BY created_at, id")
+            .bind(conv.0)
+            .fetch_all(&db)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 11);
-    assert!(
-        rows.windows(2).all(|w| w[0].1 < w[1].1),
-        "distinct, increasing times"
-    );
-    let dto = conversations::get_conversation(&db, t.company, conv)
-        .await
-        .unwrap();
+    assert!(rows.windows(2).all(|w| w[0].1 < w[1].1), "distinct, increasing times");
+    let dto = conversations::get_conversation(&db, t.company, conv).await.unwrap();
     assert_eq!(dto.last_message_id, Some(rows.last().unwrap().0));
     assert_eq!(dto.last_message_time, rows.last().unwrap().1);
-    let page = inbox_domain::messages::get_conversation_messages(
-        &db,
-        t.company,
-        conv,
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let page =
+        inbox_domain::messages::get_conversation_messages(&db, t.company, conv, &Default::default()).await.unwrap();
     let paged: Vec<_> = page.messages.iter().rev().map(|m| m.id).collect();
     let stored: Vec<_> = rows.iter().map(|r| r.0).collect();
     assert_eq!(paged, stored, "the page shows the stored order");

@@ -1,6 +1,7 @@
 //! Domain services against a real PostgreSQL: each test gets a fresh
 //! database with all migrations applied (`#[sqlx::test]`).
 
+mod auth;
 mod common;
 mod concurrency;
 mod contacts_and_conversations;

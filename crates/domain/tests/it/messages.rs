@@ -7,20 +7,14 @@ use inbox_domain::messages::{self, NewMessage, StatusChange, StatusUpdate};
 use inbox_domain::provider::ScriptedProvider;
 use inbox_types::dto::{MessageListParams, PageLimit};
 use inbox_types::timeline::{TimelineItem, with_date_separators};
-use inbox_types::{
-    ContactId, ConversationId, Cursor, ErrorCode, MessageDirection, MessageId, MessageStatus,
-};
+use inbox_types::{ContactId, ConversationId, Cursor, ErrorCode, MessageDirection, MessageId, MessageStatus};
 use sqlx::PgPool;
 
 use crate::common::*;
 
 async fn conversation(db: &PgPool, t: &Tenant, phone: &str) -> (ConversationId, ContactId) {
-    let (contact, _) = contacts::ensure_contact(db, t.company, &phone_of(phone), None)
-        .await
-        .unwrap();
-    let (conv, _) = conversations::ensure_conversation(db, t.company, contact.id)
-        .await
-        .unwrap();
+    let (contact, _) = contacts::ensure_contact(db, t.company, &phone_of(phone), None).await.unwrap();
+    let (conv, _) = conversations::ensure_conversation(db, t.company, contact.id).await.unwrap();
     (ConversationId(conv.id), contact.id)
 }
 
@@ -45,12 +39,8 @@ async fn create_message_fails_on_db_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let (conv, contact) = conversation(&db, &t, "+14155550100").await;
     break_writes_to(&db, "messages", false).await;
-    let e = messages::create_message(
-        &db,
-        &NewMessage::outbound(t.company, conv, contact, "hi", None),
-    )
-    .await
-    .unwrap_err();
+    let e =
+        messages::create_message(&db, &NewMessage::outbound(t.company, conv, contact, "hi", None)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::MessageInsertFailed);
 }
 
@@ -59,32 +49,16 @@ async fn create_message_in_another_companys_conversation_is_not_found(db: PgPool
     let a = Tenant::new(&db, "Acme").await;
     let b = Tenant::new(&db, "Globex").await;
     let (conv_b, contact_b) = conversation(&db, &b, "+14155550100").await;
-    let e = messages::create_message(
-        &db,
-        &NewMessage::outbound(a.company, conv_b, contact_b, "hi", None),
-    )
-    .await
-    .unwrap_err();
+    let e = messages::create_message(&db, &NewMessage::outbound(a.company, conv_b, contact_b, "hi", None))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM messages WHERE company_id = $1",
-            b.company
-        )
-        .await,
-        0
-    );
+    assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE company_id = $1", b.company).await, 0);
 }
 
 async fn stored(db: &PgPool, t: &Tenant) -> MessageId {
     let (conv, contact) = conversation(db, t, "+14155550100").await;
-    let m = messages::create_message(
-        db,
-        &NewMessage::outbound(t.company, conv, contact, "hi", None),
-    )
-    .await
-    .unwrap();
+    let m = messages::create_message(db, &NewMessage::outbound(t.company, conv, contact, "hi", None)).await.unwrap();
     MessageId(m.id)
 }
 
@@ -94,22 +68,13 @@ async fn update_message_status_updates_status_stores_provider_id_and_updated_at(
     let id = stored(&db, &t).await;
     let before = messages::find(&db, t.company, id).await.unwrap();
     let mut conn = db.acquire().await.unwrap();
-    let update = StatusUpdate {
-        provider_message_id: Some("wamid.ABC"),
-        ..Default::default()
-    };
-    let change =
-        messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update)
-            .await
-            .unwrap();
+    let update = StatusUpdate { provider_message_id: Some("wamid.ABC"), ..Default::default() };
+    let change = messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update).await.unwrap();
     assert_eq!(change, StatusChange::Applied);
     let after = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!(after.status, MessageStatus::Sent);
     assert_eq!(after.provider_message_id.as_deref(), Some("wamid.ABC"));
-    assert!(
-        after.updated_at > before.updated_at,
-        "updatedAt moves forward"
-    );
+    assert!(after.updated_at > before.updated_at, "updatedAt moves forward");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -122,16 +87,11 @@ async fn update_message_status_stores_the_error_on_failure(db: PgPool) {
         error_message: Some("Outside the 24-hour window"),
         ..Default::default()
     };
-    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Failed, &update)
-        .await
-        .unwrap();
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Failed, &update).await.unwrap();
     let m = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!(m.status, MessageStatus::Failed);
     assert_eq!(m.error_code.as_deref(), Some("131047"));
-    assert_eq!(
-        m.error_message.as_deref(),
-        Some("Outside the 24-hour window")
-    );
+    assert_eq!(m.error_message.as_deref(), Some("Outside the 24-hour window"));
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -149,15 +109,10 @@ async fn a_late_or_repeated_status_changes_nothing_and_is_not_an_error(db: PgPoo
         (Failed, StatusChange::Ignored),
         (Sending, StatusChange::Ignored),
     ] {
-        let change = messages::update_message_status(&mut conn, t.company, id, status, &none)
-            .await
-            .unwrap();
+        let change = messages::update_message_status(&mut conn, t.company, id, status, &none).await.unwrap();
         assert_eq!(change, expected, "{status}");
     }
-    assert_eq!(
-        messages::find(&db, t.company, id).await.unwrap().status,
-        Read
-    );
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, Read);
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -165,29 +120,14 @@ async fn a_stale_status_still_records_a_missing_provider_id(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let id = stored(&db, &t).await;
     let mut conn = db.acquire().await.unwrap();
-    messages::update_message_status(
-        &mut conn,
-        t.company,
-        id,
-        MessageStatus::Read,
-        &StatusUpdate::default(),
-    )
-    .await
-    .unwrap();
-    let update = StatusUpdate {
-        provider_message_id: Some("wamid.LATE"),
-        ..Default::default()
-    };
-    let change =
-        messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update)
-            .await
-            .unwrap();
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Read, &StatusUpdate::default())
+        .await
+        .unwrap();
+    let update = StatusUpdate { provider_message_id: Some("wamid.LATE"), ..Default::default() };
+    let change = messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update).await.unwrap();
     assert_eq!(change, StatusChange::Ignored);
     let m = messages::find(&db, t.company, id).await.unwrap();
-    assert_eq!(
-        (m.status, m.provider_message_id.as_deref()),
-        (MessageStatus::Read, Some("wamid.LATE"))
-    );
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (MessageStatus::Read, Some("wamid.LATE")));
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -196,20 +136,11 @@ async fn update_message_status_of_another_companys_message_is_not_found(db: PgPo
     let b = Tenant::new(&db, "Globex").await;
     let id = stored(&db, &b).await;
     let mut conn = db.acquire().await.unwrap();
-    let e = messages::update_message_status(
-        &mut conn,
-        a.company,
-        id,
-        MessageStatus::Read,
-        &StatusUpdate::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = messages::update_message_status(&mut conn, a.company, id, MessageStatus::Read, &StatusUpdate::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
-    assert_eq!(
-        messages::find(&db, b.company, id).await.unwrap().status,
-        MessageStatus::Sending
-    );
+    assert_eq!(messages::find(&db, b.company, id).await.unwrap().status, MessageStatus::Sending);
 }
 
 /// Sends `n` messages to one number, returning their ids oldest first.
@@ -226,9 +157,7 @@ async fn history_via(
     let mut ids = Vec::new();
     let mut conv = None;
     for i in 0..n {
-        let out = t
-            .send(db, provider, "+14155550100", &format!("message {i}"))
-            .await;
+        let out = t.send(db, provider, "+14155550100", &format!("message {i}")).await;
         conv = Some(ConversationId(out.conversation_id));
         ids.push(out.message_id);
     }
@@ -236,19 +165,14 @@ async fn history_via(
 }
 
 fn params(cursor: Option<&str>, limit: i64) -> MessageListParams {
-    MessageListParams {
-        cursor: cursor.map(|c| Cursor::decode(c).unwrap()),
-        limit: PageLimit::new(limit).unwrap(),
-    }
+    MessageListParams { cursor: cursor.map(|c| Cursor::decode(c).unwrap()), limit: PageLimit::new(limit).unwrap() }
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn get_conversation_messages_fetches_newest_first(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let (conv, ids) = history(&db, &t, 5).await;
-    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50))
-        .await
-        .unwrap();
+    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50)).await.unwrap();
     let got: Vec<_> = page.messages.iter().map(|m| m.id).collect();
     let mut newest_first = ids.clone();
     newest_first.reverse();
@@ -265,14 +189,8 @@ async fn get_conversation_messages_pages_to_older_messages_by_cursor(db: PgPool)
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = messages::get_conversation_messages(
-            &db,
-            t.company,
-            conv,
-            &params(cursor.as_deref(), 3),
-        )
-        .await
-        .unwrap();
+        let page =
+            messages::get_conversation_messages(&db, t.company, conv, &params(cursor.as_deref(), 3)).await.unwrap();
         pages += 1;
         assert!(pages <= 3, "pagination ends (no infinite loop)");
         seen.extend(page.messages.iter().map(|m| m.id));
@@ -292,25 +210,14 @@ async fn messages_arriving_between_pages_are_neither_repeated_nor_skipped(db: Pg
     let t = Tenant::new(&db, "Acme").await;
     let provider = ScriptedProvider::accepting();
     let (conv, ids) = history_via(&db, &t, &provider, 6).await;
-    let first = messages::get_conversation_messages(&db, t.company, conv, &params(None, 3))
-        .await
-        .unwrap();
+    let first = messages::get_conversation_messages(&db, t.company, conv, &params(None, 3)).await.unwrap();
     // Two new messages arrive while the agent reads the first page.
     history_via(&db, &t, &provider, 2).await;
-    let second = messages::get_conversation_messages(
-        &db,
-        t.company,
-        conv,
-        &params(first.previous_cursor.as_deref(), 3),
-    )
-    .await
-    .unwrap();
-    let got: Vec<_> = first
-        .messages
-        .iter()
-        .chain(&second.messages)
-        .map(|m| m.id)
-        .collect();
+    let second =
+        messages::get_conversation_messages(&db, t.company, conv, &params(first.previous_cursor.as_deref(), 3))
+            .await
+            .unwrap();
+    let got: Vec<_> = first.messages.iter().chain(&second.messages).map(|m| m.id).collect();
     let mut expected = ids;
     expected.reverse();
     assert_eq!(got, expected);
@@ -320,14 +227,8 @@ async fn messages_arriving_between_pages_are_neither_repeated_nor_skipped(db: Pg
 async fn get_conversation_messages_excludes_soft_deleted_messages(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let (conv, ids) = history(&db, &t, 3).await;
-    sqlx::query("UPDATE messages SET is_active = false WHERE id = $1")
-        .bind(ids[1])
-        .execute(&db)
-        .await
-        .unwrap();
-    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50))
-        .await
-        .unwrap();
+    sqlx::query("UPDATE messages SET is_active = false WHERE id = $1").bind(ids[1]).execute(&db).await.unwrap();
+    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50)).await.unwrap();
     let got: Vec<_> = page.messages.iter().map(|m| m.id).collect();
     assert_eq!(got, [ids[2], ids[0]]);
 }
@@ -342,9 +243,7 @@ async fn get_conversation_messages_include_date_separators(db: PgPool) {
         .execute(&db)
         .await
         .unwrap();
-    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50))
-        .await
-        .unwrap();
+    let page = messages::get_conversation_messages(&db, t.company, conv, &params(None, 50)).await.unwrap();
     let items = with_date_separators(&page.messages, FixedOffset::east_opt(0).unwrap());
     let kinds: Vec<&str> = items
         .iter()
@@ -361,17 +260,10 @@ async fn get_conversation_messages_of_another_company_is_not_found(db: PgPool) {
     let a = Tenant::new(&db, "Acme").await;
     let b = Tenant::new(&db, "Globex").await;
     let (conv_b, _) = history(&db, &b, 2).await;
-    let e = messages::get_conversation_messages(&db, a.company, conv_b, &params(None, 50))
+    let e = messages::get_conversation_messages(&db, a.company, conv_b, &params(None, 50)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    let e = messages::get_conversation_messages(&db, a.company, ConversationId::new(), &params(None, 50))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::NotFound);
-    let e = messages::get_conversation_messages(
-        &db,
-        a.company,
-        ConversationId::new(),
-        &params(None, 50),
-    )
-    .await
-    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
 }

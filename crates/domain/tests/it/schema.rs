@@ -26,11 +26,10 @@ async fn migrations_create_every_table_and_index(db: PgPool) {
     ] {
         assert!(tables.iter().any(|x| x == t), "missing table {t}");
     }
-    let indexes: Vec<String> =
-        sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'")
-            .fetch_all(&db)
-            .await
-            .unwrap();
+    let indexes: Vec<String> = sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'")
+        .fetch_all(&db)
+        .await
+        .unwrap();
     for i in [
         "unique_contact_per_company",
         "contacts_company_active",
@@ -66,10 +65,8 @@ async fn migrations_create_every_table_and_index(db: PgPool) {
 }
 
 async fn plan(db: &PgPool, sql: &str) -> String {
-    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-        .fetch_all(db)
-        .await
-        .unwrap();
+    let rows: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))).fetch_all(db).await.unwrap();
     rows.join("\n")
 }
 
@@ -104,10 +101,7 @@ async fn the_message_page_of_a_long_conversation_walks_its_index_in_order(db: Pg
         ),
     )
     .await;
-    assert!(
-        first.contains("Index Scan using messages_page_keyset"),
-        "{first}"
-    );
+    assert!(first.contains("Index Scan using messages_page_keyset"), "{first}");
     assert!(!first.contains("Sort"), "{first}");
     let older = plan(
         &db,
@@ -121,10 +115,7 @@ async fn the_message_page_of_a_long_conversation_walks_its_index_in_order(db: Pg
         ),
     )
     .await;
-    assert!(
-        older.contains("Index Scan using messages_page_keyset"),
-        "{older}"
-    );
+    assert!(older.contains("Index Scan using messages_page_keyset"), "{older}");
     assert!(!older.contains("Sort"), "{older}");
 }
 

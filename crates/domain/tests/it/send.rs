@@ -14,24 +14,9 @@ use crate::common::*;
 
 async fn totals(db: &PgPool, t: &Tenant) -> (i64, i64, i64) {
     (
-        count(
-            db,
-            "SELECT count(*) FROM contacts WHERE company_id = $1",
-            t.company,
-        )
-        .await,
-        count(
-            db,
-            "SELECT count(*) FROM conversations WHERE company_id = $1",
-            t.company,
-        )
-        .await,
-        count(
-            db,
-            "SELECT count(*) FROM messages WHERE company_id = $1",
-            t.company,
-        )
-        .await,
+        count(db, "SELECT count(*) FROM contacts WHERE company_id = $1", t.company).await,
+        count(db, "SELECT count(*) FROM conversations WHERE company_id = $1", t.company).await,
+        count(db, "SELECT count(*) FROM messages WHERE company_id = $1", t.company).await,
     )
 }
 
@@ -39,9 +24,7 @@ async fn totals(db: &PgPool, t: &Tenant) -> (i64, i64, i64) {
 async fn send_to_a_new_contact_creates_contact_conversation_and_message(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let provider = ScriptedProvider::accepting();
-    let out = t
-        .send(&db, &provider, "+1 (415) 555-0100", "Hello there")
-        .await;
+    let out = t.send(&db, &provider, "+1 (415) 555-0100", "Hello there").await;
 
     assert!(out.success);
     assert!(out.created_contact);
@@ -57,9 +40,7 @@ async fn send_to_a_new_contact_creates_contact_conversation_and_message(db: PgPo
     assert_eq!(calls[0].to, "+14155550100");
     assert_eq!(calls[0].text, "Hello there");
 
-    let m = messages::find(&db, t.company, MessageId(out.message_id))
-        .await
-        .unwrap();
+    let m = messages::find(&db, t.company, MessageId(out.message_id)).await.unwrap();
     assert_eq!(m.status, MessageStatus::Sent);
     assert_eq!(m.provider_message_id.as_deref(), Some("wamid.test.1"));
     assert_eq!(m.created_by, Some(t.agent.id.0));
@@ -68,30 +49,15 @@ async fn send_to_a_new_contact_creates_contact_conversation_and_message(db: PgPo
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn send_returns_the_plans_output_shape(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let out = t
-        .send(&db, &ScriptedProvider::accepting(), "+14155550100", "hi")
-        .await;
+    let out = t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "hi").await;
     let json = serde_json::to_value(&out).unwrap();
     let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(
         keys,
-        [
-            "contactId",
-            "conversationId",
-            "createdContact",
-            "createdConversation",
-            "message",
-            "messageId",
-            "success"
-        ]
+        ["contactId", "conversationId", "createdContact", "createdConversation", "message", "messageId", "success"]
     );
-    let mut message_keys: Vec<_> = json["message"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    let mut message_keys: Vec<_> = json["message"].as_object().unwrap().keys().cloned().collect();
     message_keys.sort();
     assert_eq!(message_keys, ["content", "createdAt", "id", "status"]);
     assert_eq!(json["message"]["status"], "sent");
@@ -117,9 +83,7 @@ async fn send_updates_the_conversations_last_message_preview(db: PgPool) {
     t.send(&db, &provider, "+14155550100", "first").await;
     let long = format!("second line\n{}", "x".repeat(300));
     let out = t.send(&db, &provider, "+14155550100", &long).await;
-    let conv = conversations::get_conversation(&db, t.company, ConversationId(out.conversation_id))
-        .await
-        .unwrap();
+    let conv = conversations::get_conversation(&db, t.company, ConversationId(out.conversation_id)).await.unwrap();
     assert_eq!(conv.last_message_id, Some(out.message_id));
     let preview = conv.last_message_preview.unwrap();
     assert!(preview.starts_with("second line xxx"), "{preview}");
@@ -137,16 +101,11 @@ async fn send_moves_the_conversation_to_the_top_of_the_list(db: PgPool) {
     let ids = conversation_order(&db, &t).await;
     assert_eq!(ids, [newer.conversation_id, older.conversation_id]);
     t.send(&db, &provider, "+14155550100", "to ana again").await;
-    assert_eq!(
-        conversation_order(&db, &t).await,
-        [older.conversation_id, newer.conversation_id]
-    );
+    assert_eq!(conversation_order(&db, &t).await, [older.conversation_id, newer.conversation_id]);
 }
 
 async fn conversation_order(db: &PgPool, t: &Tenant) -> Vec<uuid::Uuid> {
-    let page = conversations::list_conversations(db, t.company, &ConversationListParams::default())
-        .await
-        .unwrap();
+    let page = conversations::list_conversations(db, t.company, &ConversationListParams::default()).await.unwrap();
     page.conversations.iter().map(|c| c.id).collect()
 }
 
@@ -155,44 +114,19 @@ async fn message_status_moves_from_sending_to_sent_to_delivered_to_read(db: PgPo
     let t = Tenant::new(&db, "Acme").await;
     // Hold the provider's answer to see the stored `sending` state first.
     let (conv, contact) = {
-        let out = t
-            .send(
-                &db,
-                &ScriptedProvider::accepting(),
-                "+14155550100",
-                "warm up",
-            )
-            .await;
-        (
-            ConversationId(out.conversation_id),
-            inbox_types::ContactId(out.contact_id),
-        )
+        let out = t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "warm up").await;
+        (ConversationId(out.conversation_id), inbox_types::ContactId(out.contact_id))
     };
-    let m = messages::create_message(
-        &db,
-        &messages::NewMessage::outbound(t.company, conv, contact, "hi", None),
-    )
-    .await
-    .unwrap();
+    let m = messages::create_message(&db, &messages::NewMessage::outbound(t.company, conv, contact, "hi", None))
+        .await
+        .unwrap();
     let id = MessageId(m.id);
     assert_eq!(m.status, MessageStatus::Sending);
     let mut conn = db.acquire().await.unwrap();
-    for next in [
-        MessageStatus::Sent,
-        MessageStatus::Delivered,
-        MessageStatus::Read,
-    ] {
-        let update = messages::StatusUpdate {
-            provider_message_id: Some("wamid.X"),
-            ..Default::default()
-        };
-        messages::update_message_status(&mut conn, t.company, id, next, &update)
-            .await
-            .unwrap();
-        assert_eq!(
-            messages::find(&db, t.company, id).await.unwrap().status,
-            next
-        );
+    for next in [MessageStatus::Sent, MessageStatus::Delivered, MessageStatus::Read] {
+        let update = messages::StatusUpdate { provider_message_id: Some("wamid.X"), ..Default::default() };
+        messages::update_message_status(&mut conn, t.company, id, next, &update).await.unwrap();
+        assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, next);
     }
 }
 
@@ -203,35 +137,15 @@ async fn send_handles_whatsapp_api_failure_by_storing_a_failed_message(db: PgPoo
         Some("131047"),
         "Re-engagement message: more than 24 hours since the customer last replied",
     ))]);
-    let e = send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "hi"),
-    )
-    .await
-    .unwrap_err();
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::WhatsappSendFailed);
-    let DomainError::WhatsappSendFailed {
-        message_id,
-        conversation_id,
-        provider_code,
-        transient,
-        ..
-    } = e
-    else {
+    let DomainError::WhatsappSendFailed { message_id, conversation_id, provider_code, transient, .. } = e else {
         unreachable!()
     };
     assert_eq!(provider_code.as_deref(), Some("131047"));
     assert!(!transient);
-    let m = messages::find(&db, t.company, MessageId(message_id))
-        .await
-        .unwrap();
-    assert_eq!(
-        m.status,
-        MessageStatus::Failed,
-        "the message stays in the database as failed"
-    );
+    let m = messages::find(&db, t.company, MessageId(message_id)).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Failed, "the message stays in the database as failed");
     assert_eq!(m.conversation_id, conversation_id);
     assert_eq!(m.error_code.as_deref(), Some("131047"));
     assert!(m.error_message.unwrap().contains("24 hours"));
@@ -242,20 +156,10 @@ async fn send_handles_contact_creation_failure(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     break_writes_to(&db, "contacts", false).await;
     let provider = ScriptedProvider::accepting();
-    let e = send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "hi"),
-    )
-    .await
-    .unwrap_err();
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ContactCreateFailed);
     assert_eq!(totals(&db, &t).await, (0, 0, 0));
-    assert!(
-        provider.calls().is_empty(),
-        "nothing is sent when nothing is stored"
-    );
+    assert!(provider.calls().is_empty(), "nothing is sent when nothing is stored");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -263,20 +167,9 @@ async fn send_handles_conversation_creation_failure_and_rolls_back_the_contact(d
     let t = Tenant::new(&db, "Acme").await;
     break_writes_to(&db, "conversations", true).await;
     let provider = ScriptedProvider::accepting();
-    let e = send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "hi"),
-    )
-    .await
-    .unwrap_err();
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ConversationCreateFailed);
-    assert_eq!(
-        totals(&db, &t).await,
-        (0, 0, 0),
-        "the new contact was rolled back"
-    );
+    assert_eq!(totals(&db, &t).await, (0, 0, 0), "the new contact was rolled back");
     assert!(provider.calls().is_empty());
 }
 
@@ -285,20 +178,9 @@ async fn send_handles_message_insertion_failure_and_rolls_back_the_transaction(d
     let t = Tenant::new(&db, "Acme").await;
     break_writes_to(&db, "messages", false).await;
     let provider = ScriptedProvider::accepting();
-    let e = send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "hi"),
-    )
-    .await
-    .unwrap_err();
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::MessageInsertFailed);
-    assert_eq!(
-        totals(&db, &t).await,
-        (0, 0, 0),
-        "contact and conversation were rolled back"
-    );
+    assert_eq!(totals(&db, &t).await, (0, 0, 0), "contact and conversation were rolled back");
     assert!(provider.calls().is_empty());
 }
 
@@ -308,18 +190,8 @@ async fn a_failed_send_to_an_existing_conversation_rolls_back_its_last_message(d
     let provider = ScriptedProvider::accepting();
     let first = t.send(&db, &provider, "+14155550100", "kept").await;
     break_writes_to(&db, "messages", false).await;
-    send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "lost"),
-    )
-    .await
-    .unwrap_err();
-    let conv =
-        conversations::get_conversation(&db, t.company, ConversationId(first.conversation_id))
-            .await
-            .unwrap();
+    send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "lost")).await.unwrap_err();
+    let conv = conversations::get_conversation(&db, t.company, ConversationId(first.conversation_id)).await.unwrap();
     assert_eq!(conv.last_message_preview.as_deref(), Some("kept"));
     assert_eq!(conv.last_message_id, Some(first.message_id));
 }
@@ -330,61 +202,27 @@ async fn a_repeated_client_key_is_a_conflict_and_sends_nothing(db: PgPool) {
     let provider = ScriptedProvider::accepting();
     let mut input = new_message("+14155550100", "only once");
     input.client_key = Some(ClientKey::parse("k-123").unwrap());
-    let first = send::send_new_message(&db, &provider, t.actor(), &input)
-        .await
-        .unwrap();
-    let e = send::send_new_message(&db, &provider, t.actor(), &input)
-        .await
-        .unwrap_err();
+    let first = send::send_new_message(&db, &provider, t.actor(), &input).await.unwrap();
+    let e = send::send_new_message(&db, &provider, t.actor(), &input).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Conflict);
-    let DomainError::Conflict {
-        existing_message_id,
-        ..
-    } = e
-    else {
-        unreachable!()
-    };
-    assert_eq!(
-        existing_message_id,
-        Some(first.message_id),
-        "the conflict names the original message"
-    );
+    let DomainError::Conflict { existing_message_id, .. } = e else { unreachable!() };
+    assert_eq!(existing_message_id, Some(first.message_id), "the conflict names the original message");
     assert_eq!(provider.calls().len(), 1);
     assert_eq!(totals(&db, &t).await, (1, 1, 1));
 
     // The same key in another company is another message.
     let other = Tenant::new(&db, "Globex").await;
-    send::send_new_message(&db, &provider, other.actor(), &input)
-        .await
-        .unwrap();
+    send::send_new_message(&db, &provider, other.actor(), &input).await.unwrap();
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_company_without_a_channel_cannot_send_and_nothing_is_stored(db: PgPool) {
-    let company = inbox_types::CompanyId(
-        inbox_domain::companies::create(&db, "No Channel")
-            .await
-            .unwrap()
-            .id,
-    );
+    let company = inbox_types::CompanyId(inbox_domain::companies::create(&db, "No Channel").await.unwrap().id);
     let provider = ScriptedProvider::accepting();
-    let actor = Actor {
-        company_id: company,
-        user_id: None,
-    };
-    let e = send::send_new_message(&db, &provider, actor, &new_message("+14155550100", "hi"))
-        .await
-        .unwrap_err();
+    let actor = Actor { company_id: company, user_id: None };
+    let e = send::send_new_message(&db, &provider, actor, &new_message("+14155550100", "hi")).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ChannelNotConfigured);
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM contacts WHERE company_id = $1",
-            company
-        )
-        .await,
-        0
-    );
+    assert_eq!(count(&db, "SELECT count(*) FROM contacts WHERE company_id = $1", company).await, 0);
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -393,22 +231,10 @@ async fn special_characters_and_a_4096_character_message_are_sent_intact(db: PgP
     let provider = ScriptedProvider::accepting();
     let emoji = "Olá 👋🏽 — “quotes” <b>&amp;</b> 👨‍👩‍👧 ñ € ✓";
     let out = t.send(&db, &provider, "+14155550100", emoji).await;
-    assert_eq!(
-        messages::find(&db, t.company, MessageId(out.message_id))
-            .await
-            .unwrap()
-            .content,
-        emoji
-    );
+    assert_eq!(messages::find(&db, t.company, MessageId(out.message_id)).await.unwrap().content, emoji);
     let long = "🙂".repeat(MessageText::MAX_CHARS);
     let out = t.send(&db, &provider, "+14155550100", &long).await;
-    assert_eq!(
-        messages::find(&db, t.company, MessageId(out.message_id))
-            .await
-            .unwrap()
-            .content,
-        long
-    );
+    assert_eq!(messages::find(&db, t.company, MessageId(out.message_id)).await.unwrap().content, long);
     assert_eq!(provider.calls()[1].text.chars().count(), 4096);
 }
 
@@ -456,51 +282,20 @@ async fn send_in_another_companys_conversation_is_not_found_and_sends_nothing(db
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn retrying_a_failed_message_sends_it_again_on_the_same_row(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let provider = ScriptedProvider::answering([Err(ProviderError::transient(
-        Some("130429"),
-        "Rate limit hit",
-    ))]);
-    let e = send::send_new_message(
-        &db,
-        &provider,
-        t.actor(),
-        &new_message("+14155550100", "again"),
-    )
-    .await
-    .unwrap_err();
-    let DomainError::WhatsappSendFailed { message_id, .. } = e else {
-        unreachable!()
-    };
+    let provider = ScriptedProvider::answering([Err(ProviderError::transient(Some("130429"), "Rate limit hit"))]);
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "again")).await.unwrap_err();
+    let DomainError::WhatsappSendFailed { message_id, .. } = e else { unreachable!() };
 
-    let out = send::retry_failed_message(&db, &provider, t.actor(), MessageId(message_id))
-        .await
-        .unwrap();
-    assert_eq!(
-        out.message_id, message_id,
-        "the same message, not a new one"
-    );
+    let out = send::retry_failed_message(&db, &provider, t.actor(), MessageId(message_id)).await.unwrap();
+    assert_eq!(out.message_id, message_id, "the same message, not a new one");
     assert_eq!(out.message.status, MessageStatus::Sent);
-    assert_eq!(
-        provider.calls().len(),
-        2,
-        "the provider really was called again"
-    );
+    assert_eq!(provider.calls().len(), 2, "the provider really was called again");
     assert_eq!(provider.calls()[1].text, "again");
-    let m = messages::find(&db, t.company, MessageId(message_id))
-        .await
-        .unwrap();
+    let m = messages::find(&db, t.company, MessageId(message_id)).await.unwrap();
     assert_eq!(m.status, MessageStatus::Sent);
     assert_eq!(m.error_code, None, "the old error is cleared");
     assert_eq!(m.provider_message_id.as_deref(), Some("wamid.test.2"));
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM messages WHERE company_id = $1",
-            t.company
-        )
-        .await,
-        1
-    );
+    assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE company_id = $1", t.company).await, 1);
     let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM messages WHERE id = $1")
         .bind(message_id)
         .fetch_one(&db)
@@ -514,46 +309,24 @@ async fn a_retry_that_fails_again_leaves_the_message_failed_with_the_new_error(d
     let t = Tenant::new(&db, "Acme").await;
     let provider = ScriptedProvider::answering([
         Err(ProviderError::transient(None, "timeout")),
-        Err(ProviderError::permanent(
-            Some("131026"),
-            "Not a WhatsApp number",
-        )),
+        Err(ProviderError::permanent(Some("131026"), "Not a WhatsApp number")),
     ]);
-    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "x"))
-        .await
-        .unwrap_err();
-    let DomainError::WhatsappSendFailed { message_id, .. } = e else {
-        unreachable!()
-    };
-    let e = send::retry_failed_message(&db, &provider, t.actor(), MessageId(message_id))
-        .await
-        .unwrap_err();
+    let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "x")).await.unwrap_err();
+    let DomainError::WhatsappSendFailed { message_id, .. } = e else { unreachable!() };
+    let e = send::retry_failed_message(&db, &provider, t.actor(), MessageId(message_id)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::WhatsappSendFailed);
-    let m = messages::find(&db, t.company, MessageId(message_id))
-        .await
-        .unwrap();
-    assert_eq!(
-        (m.status, m.error_code.as_deref()),
-        (MessageStatus::Failed, Some("131026"))
-    );
+    let m = messages::find(&db, t.company, MessageId(message_id)).await.unwrap();
+    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Failed, Some("131026")));
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn only_a_failed_message_can_be_retried(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let provider = ScriptedProvider::accepting();
-    let out = t
-        .send(&db, &provider, "+14155550100", "delivered fine")
-        .await;
-    let e = send::retry_failed_message(&db, &provider, t.actor(), MessageId(out.message_id))
-        .await
-        .unwrap_err();
+    let out = t.send(&db, &provider, "+14155550100", "delivered fine").await;
+    let e = send::retry_failed_message(&db, &provider, t.actor(), MessageId(out.message_id)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Conflict);
-    assert_eq!(
-        provider.calls().len(),
-        1,
-        "a sent message is never sent twice"
-    );
+    assert_eq!(provider.calls().len(), 1, "a sent message is never sent twice");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -561,27 +334,13 @@ async fn retrying_another_companys_or_an_unknown_message_is_not_found(db: PgPool
     let a = Tenant::new(&db, "Acme").await;
     let b = Tenant::new(&db, "Globex").await;
     let provider = ScriptedProvider::answering([Err(ProviderError::permanent(None, "no"))]);
-    let e = send::send_new_message(&db, &provider, b.actor(), &new_message("+14155550100", "x"))
-        .await
-        .unwrap_err();
-    let DomainError::WhatsappSendFailed { message_id, .. } = e else {
-        unreachable!()
-    };
-    let e = send::retry_failed_message(&db, &provider, a.actor(), MessageId(message_id))
-        .await
-        .unwrap_err();
+    let e = send::send_new_message(&db, &provider, b.actor(), &new_message("+14155550100", "x")).await.unwrap_err();
+    let DomainError::WhatsappSendFailed { message_id, .. } = e else { unreachable!() };
+    let e = send::retry_failed_message(&db, &provider, a.actor(), MessageId(message_id)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
-    let e = send::retry_failed_message(&db, &provider, a.actor(), MessageId::new())
-        .await
-        .unwrap_err();
+    let e = send::retry_failed_message(&db, &provider, a.actor(), MessageId::new()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
-    assert_eq!(
-        messages::find(&db, b.company, MessageId(message_id))
-            .await
-            .unwrap()
-            .status,
-        MessageStatus::Failed
-    );
+    assert_eq!(messages::find(&db, b.company, MessageId(message_id)).await.unwrap().status, MessageStatus::Failed);
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -592,24 +351,8 @@ async fn a_provider_answer_overtaken_by_a_webhook_does_not_move_the_message_back
     // A read receipt lands, then a duplicate "sent" answer is recorded.
     let mut conn = db.acquire().await.unwrap();
     let id = MessageId(out.message_id);
-    messages::update_message_status(
-        &mut conn,
-        t.company,
-        id,
-        MessageStatus::Read,
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    let update = messages::StatusUpdate {
-        provider_message_id: Some("wamid.FAST"),
-        ..Default::default()
-    };
-    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update)
-        .await
-        .unwrap();
-    assert_eq!(
-        messages::find(&db, t.company, id).await.unwrap().status,
-        MessageStatus::Read
-    );
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Read, &Default::default()).await.unwrap();
+    let update = messages::StatusUpdate { provider_message_id: Some("wamid.FAST"), ..Default::default() };
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update).await.unwrap();
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, MessageStatus::Read);
 }
