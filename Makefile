@@ -7,7 +7,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
 
-.PHONY: run test build tools fmt lint check-wasm db-url db-stop clean-db
+.PHONY: run test build tools fmt lint check-wasm openapi db-url db-stop clean-db
 
 # Build the release binary, prepare the database with demo data, and serve.
 run: tools
@@ -20,6 +20,7 @@ run: tools
 	 target/release/inbox seed-demo; \
 	 echo; \
 	 echo "  Inbox is starting at http://$(BIND)"; \
+	 echo "  API docs: http://$(BIND)/api/docs/"; \
 	 echo "  Log in as ana@demo.test or ben@demo.test, password demo-password"; \
 	 echo "  Stop with Ctrl+C"; \
 	 echo; \
@@ -52,6 +53,11 @@ tools:
 # The shared types must compile for the browser app.
 check-wasm:
 	$(CARGO) check -p inbox-types --target wasm32-unknown-unknown
+
+# Rewrite the committed OpenAPI document from the code (a test checks they match).
+openapi:
+	@mkdir -p openapi
+	$(CARGO) run --quiet -p inbox-api --bin inbox -- openapi > openapi/openapi.json
 
 fmt:
 	$(CARGO) fmt --all

@@ -33,6 +33,26 @@ pub struct Config {
     /// Region (ISO 3166 code, e.g. `DE`) in which numbers written without a
     /// country code are read. Unset: such numbers are rejected.
     pub default_region: Option<String>,
+    /// Mark the session cookie `Secure` (serve over HTTPS in production).
+    pub cookie_secure: bool,
+    /// How long a browser session lasts, in hours.
+    pub session_ttl_hours: u32,
+    /// Login attempts allowed per email (and per client address) per minute.
+    pub login_attempts_per_minute: u32,
+    /// Sends (new, in conversation, retry) allowed per user or token per minute.
+    pub sends_per_minute: u32,
+    /// The origin browsers use to reach Inbox (e.g. `https://inbox.example.com`)
+    /// when it differs from the Host header (behind a proxy). State-changing
+    /// requests made with a session cookie must come from this origin or the
+    /// server's own.
+    pub public_origin: Option<String>,
+    /// Meta's Graph API base URL (tests and proxies point it elsewhere).
+    pub meta_api_base: String,
+    pub meta_api_version: String,
+    /// Twilio's API base URL.
+    pub twilio_api_base: String,
+    /// Seconds a provider call may take before it counts as a transient failure.
+    pub provider_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -44,6 +64,15 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log: "info,sqlx=warn".into(),
             default_region: None,
+            cookie_secure: false,
+            session_ttl_hours: 24 * 30,
+            login_attempts_per_minute: 10,
+            sends_per_minute: 120,
+            public_origin: None,
+            meta_api_base: "https://graph.facebook.com".into(),
+            meta_api_version: "v21.0".into(),
+            twilio_api_base: "https://api.twilio.com".into(),
+            provider_timeout_secs: 10,
         }
     }
 }
@@ -58,6 +87,15 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log", &self.log)
             .field("default_region", &self.default_region)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("sends_per_minute", &self.sends_per_minute)
+            .field("public_origin", &self.public_origin)
+            .field("meta_api_base", &self.meta_api_base)
+            .field("meta_api_version", &self.meta_api_version)
+            .field("twilio_api_base", &self.twilio_api_base)
+            .field("provider_timeout_secs", &self.provider_timeout_secs)
             .finish()
     }
 }
@@ -89,17 +127,12 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Invalid(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
             }
             figment = figment.merge(Toml::file(path));
         }
         Self::from_figment(
-            figment
-                .merge(Env::raw().only(&["DATABASE_URL"]))
-                .merge(Env::prefixed("INBOX_").ignore(&["CONFIG"])),
+            figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(Env::prefixed("INBOX_").ignore(&["CONFIG"])),
         )
     }
 
@@ -107,18 +140,11 @@ impl Config {
         let config: Config = figment.extract().map_err(|e| {
             // Name the key and where it came from: the variable, or the file.
             let key = e.path.join(".");
-            let from_env = e
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.name.contains("environment"));
+            let from_env = e.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
             let source = match (&e.metadata, from_env) {
                 (_, true) if key == "database_url" => "DATABASE_URL".to_owned(),
                 (_, true) => format!("INBOX_{}", key.to_uppercase()),
-                (Some(m), false) => m
-                    .source
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| m.name.to_string()),
+                (Some(m), false) => m.source.as_ref().map(|s| s.to_string()).unwrap_or_else(|| m.name.to_string()),
                 (None, false) => String::new(),
             };
             let prefix = match (key.is_empty(), source.is_empty()) {
@@ -133,23 +159,47 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
-        {
+        if !(self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")) {
             return Err(ConfigError::Invalid(
                 "database_url (DATABASE_URL): must start with postgres:// or postgresql://".into(),
             ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
-                "database_max_connections (INBOX_DATABASE_MAX_CONNECTIONS): must be at least 1"
-                    .into(),
+                "database_max_connections (INBOX_DATABASE_MAX_CONNECTIONS): must be at least 1".into(),
             ));
         }
         self.phone_region()?;
+        for (key, value) in [
+            ("session_ttl_hours (INBOX_SESSION_TTL_HOURS)", self.session_ttl_hours),
+            ("login_attempts_per_minute (INBOX_LOGIN_ATTEMPTS_PER_MINUTE)", self.login_attempts_per_minute),
+            ("sends_per_minute (INBOX_SENDS_PER_MINUTE)", self.sends_per_minute),
+            ("provider_timeout_secs (INBOX_PROVIDER_TIMEOUT_SECS)", self.provider_timeout_secs as u32),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
+            }
+        }
+        if let Some(origin) = &self.public_origin
+            && !(origin.starts_with("http://") || origin.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(
+                "public_origin (INBOX_PUBLIC_ORIGIN): must look like https://inbox.example.com".into(),
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log)
             .map_err(|e| ConfigError::Invalid(format!("log (INBOX_LOG): {e}")))?;
         Ok(())
+    }
+
+    /// Where the WhatsApp providers are.
+    pub fn providers(&self) -> inbox_whatsapp::ProvidersConfig {
+        inbox_whatsapp::ProvidersConfig {
+            meta_api_base: self.meta_api_base.clone(),
+            meta_api_version: self.meta_api_version.clone(),
+            twilio_api_base: self.twilio_api_base.clone(),
+            timeout: std::time::Duration::from_secs(self.provider_timeout_secs),
+        }
     }
 
     pub fn phone_region(&self) -> Result<Option<PhoneRegion>, ConfigError> {
@@ -157,9 +207,7 @@ impl Config {
             .as_deref()
             .map(str::parse)
             .transpose()
-            .map_err(|e| {
-                ConfigError::Invalid(format!("default_region (INBOX_DEFAULT_REGION): {e}"))
-            })
+            .map_err(|e| ConfigError::Invalid(format!("default_region (INBOX_DEFAULT_REGION): {e}")))
     }
 }
 
@@ -173,24 +221,14 @@ mod tests {
     #[test]
     fn defaults_then_file_then_environment() {
         Jail::expect_with(|jail| {
-            jail.create_file(
-                "inbox.toml",
-                "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"",
-            )?;
+            jail.create_file("inbox.toml", "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"")?;
             jail.set_env("INBOX_LOG_FORMAT", "text");
             jail.set_env("DATABASE_URL", "postgres://app:pw@db/inbox");
             let c = Config::load(Some(Path::new("inbox.toml"))).unwrap();
             assert_eq!(c.bind.port(), 9000, "the file overrides the default");
-            assert_eq!(
-                c.log_format,
-                LogFormat::Text,
-                "the environment overrides the file"
-            );
+            assert_eq!(c.log_format, LogFormat::Text, "the environment overrides the file");
             assert_eq!(c.database_url, "postgres://app:pw@db/inbox");
-            assert!(
-                !format!("{c:?}").contains("pw"),
-                "the password is not printed"
-            );
+            assert!(!format!("{c:?}").contains("pw"), "the password is not printed");
             Ok(())
         });
     }
@@ -226,10 +264,7 @@ mod tests {
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -1,6 +1,14 @@
-//! The Inbox server: configuration, the HTTP app, and the command-line tasks
+//! The Inbox server: configuration, the HTTP API, and the command-line tasks
 //! (`inbox migrate`, `seed-demo`, ...). `main.rs` only parses arguments.
 
+pub mod auth;
 pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
 pub mod seed;
 pub mod server;
+pub mod state;
+pub mod telemetry;

@@ -18,11 +18,7 @@ use inbox_api::config::{self, Config, LogFormat};
 use inbox_api::{seed, server};
 
 #[derive(Parser)]
-#[command(
-    name = "inbox",
-    version,
-    about = "Inbox: a multi-tenant WhatsApp shared inbox"
-)]
+#[command(name = "inbox", version, about = "Inbox: a multi-tenant WhatsApp shared inbox")]
 struct Cli {
     /// A TOML configuration file (environment variables override it).
     #[arg(long, global = true, env = "INBOX_CONFIG")]
@@ -57,6 +53,8 @@ enum Command {
         #[arg(long, default_value = "agent")]
         role: String,
     },
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
     /// Create an API token for a user and print it (shown only this once).
     CreateToken {
         #[arg(long)]
@@ -90,8 +88,7 @@ async fn main() -> ExitCode {
 }
 
 fn init_tracing(config: &Config) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -112,9 +109,11 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Serve => {
             let db = connect(config, true).await?;
             MIGRATOR.run(&db).await.context("applying migrations")?;
-            server::serve(config, db.clone()).await?;
+            let provider = inbox_whatsapp::Providers::new(config.providers());
+            server::serve(config, db.clone(), std::sync::Arc::new(provider)).await?;
             db.close().await;
         }
+        Command::Openapi => print!("{}", inbox_api::openapi::json()),
         Command::SeedDemo => {
             let db = connect(config, false).await?;
             match seed::seed_demo(&db).await? {
@@ -134,17 +133,9 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             let company = companies::create(&db, &name).await.map_err(explain)?;
             println!("{}", company.id);
         }
-        Command::CreateUser {
-            company,
-            email,
-            name,
-            password,
-            role,
-        } => {
+        Command::CreateUser { company, email, name, password, role } => {
             let db = connect(config, false).await?;
-            let company = companies::find(&db, CompanyId(company))
-                .await
-                .map_err(explain)?;
+            let company = companies::find(&db, CompanyId(company)).await.map_err(explain)?;
             let role: Role = role.parse().map_err(explain)?;
             let user = users::create(
                 &db,
@@ -160,11 +151,7 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             .map_err(explain)?;
             println!("{}", user.id);
         }
-        Command::CreateToken {
-            email,
-            company,
-            label,
-        } => {
+        Command::CreateToken { email, company, label } => {
             let db = connect(config, false).await?;
             let mut found = users::find_by_email(&db, &email).await.map_err(explain)?;
             if let Some(company) = company {
@@ -177,9 +164,7 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                     anyhow::bail!("{email} exists in several companies; choose one with --company")
                 }
             };
-            let token = users::create_token(&db, user, &label)
-                .await
-                .map_err(explain)?;
+            let token = users::create_token(&db, user, &label).await.map_err(explain)?;
             println!("{}", token.secret);
         }
     }
@@ -196,20 +181,12 @@ fn explain(e: DomainError) -> anyhow::Error {
 
 /// Opens the pool; with `create`, creates the database first when missing.
 async fn connect(config: &Config, create: bool) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = config.database_url.parse().with_context(|| {
-        format!(
-            "database_url {} is not valid",
-            config::redact_url(&config.database_url)
-        )
-    })?;
-    if create
-        && !Postgres::database_exists(&config.database_url)
-            .await
-            .unwrap_or(true)
-    {
-        Postgres::create_database(&config.database_url)
-            .await
-            .context("creating the database")?;
+    let options: PgConnectOptions = config
+        .database_url
+        .parse()
+        .with_context(|| format!("database_url {} is not valid", config::redact_url(&config.database_url)))?;
+    if create && !Postgres::database_exists(&config.database_url).await.unwrap_or(true) {
+        Postgres::create_database(&config.database_url).await.context("creating the database")?;
         tracing::info!("database created");
     }
     PgPoolOptions::new()

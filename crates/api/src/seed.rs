@@ -15,10 +15,7 @@ use sqlx::PgPool;
 
 pub const DEMO_COMPANY: &str = "Demo Co";
 pub const DEMO_PASSWORD: &str = "demo-password";
-pub const DEMO_AGENTS: [(&str, &str); 2] = [
-    ("ana@demo.test", "Ana Lima"),
-    ("ben@demo.test", "Ben Okafor"),
-];
+pub const DEMO_AGENTS: [(&str, &str); 2] = [("ana@demo.test", "Ana Lima"), ("ben@demo.test", "Ben Okafor")];
 pub const CONTACTS: usize = 200;
 const CONVERSATIONS: usize = 170;
 const GROUPS: usize = 8;
@@ -37,110 +34,46 @@ struct Country {
 }
 
 fn digits(rng: &mut StdRng, n: usize) -> String {
-    (0..n)
-        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
-        .collect()
+    (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
 }
 
 const COUNTRIES: [Country; 7] = [
     Country {
-        first: &[
-            "James", "Emily", "Michael", "Olivia", "Daniel", "Sophia", "Ethan", "Ava",
-        ],
-        last: &[
-            "Johnson", "Miller", "Davis", "Garcia", "Wilson", "Taylor", "Anderson", "Clark",
-        ],
+        first: &["James", "Emily", "Michael", "Olivia", "Daniel", "Sophia", "Ethan", "Ava"],
+        last: &["Johnson", "Miller", "Davis", "Garcia", "Wilson", "Taylor", "Anderson", "Clark"],
         number: |r| {
-            let area =
-                ["212", "415", "646", "312", "617", "206", "305", "512"][r.random_range(0..8)];
+            let area = ["212", "415", "646", "312", "617", "206", "305", "512"][r.random_range(0..8)];
             format!("+1{area}{}{}", r.random_range(2..10u8), digits(r, 6))
         },
     },
     Country {
-        first: &[
-            "Oliver", "Amelia", "Harry", "Isla", "George", "Poppy", "Jack", "Freya",
-        ],
-        last: &[
-            "Smith", "Jones", "Williams", "Brown", "Evans", "Thomas", "Roberts", "Walker",
-        ],
+        first: &["Oliver", "Amelia", "Harry", "Isla", "George", "Poppy", "Jack", "Freya"],
+        last: &["Smith", "Jones", "Williams", "Brown", "Evans", "Thomas", "Roberts", "Walker"],
         number: |r| format!("+447{}{}", r.random_range(4..10u8), digits(r, 8)),
     },
     Country {
-        first: &[
-            "Lukas", "Hannah", "Leon", "Mia", "Felix", "Lea", "Jonas", "Emma",
-        ],
-        last: &[
-            "Müller",
-            "Schmidt",
-            "Schneider",
-            "Fischer",
-            "Weber",
-            "Wagner",
-            "Becker",
-            "Hoffmann",
-        ],
-        number: |r| {
-            format!(
-                "+4915{}{}",
-                ["1", "2", "7"][r.random_range(0..3)],
-                digits(r, 8)
-            )
-        },
+        first: &["Lukas", "Hannah", "Leon", "Mia", "Felix", "Lea", "Jonas", "Emma"],
+        last: &["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Wagner", "Becker", "Hoffmann"],
+        number: |r| format!("+4915{}{}", ["1", "2", "7"][r.random_range(0..3)], digits(r, 8)),
     },
     Country {
-        first: &[
-            "João", "Ana", "Pedro", "Mariana", "Lucas", "Beatriz", "Gabriel", "Larissa",
-        ],
-        last: &[
-            "Silva",
-            "Santos",
-            "Oliveira",
-            "Souza",
-            "Pereira",
-            "Costa",
-            "Rodrigues",
-            "Almeida",
-        ],
-        number: |r| {
-            format!(
-                "+55{}9{}",
-                ["11", "21", "31", "41"][r.random_range(0..4)],
-                digits(r, 8)
-            )
-        },
+        first: &["João", "Ana", "Pedro", "Mariana", "Lucas", "Beatriz", "Gabriel", "Larissa"],
+        last: &["Silva", "Santos", "Oliveira", "Souza", "Pereira", "Costa", "Rodrigues", "Almeida"],
+        number: |r| format!("+55{}9{}", ["11", "21", "31", "41"][r.random_range(0..4)], digits(r, 8)),
     },
     Country {
-        first: &[
-            "Lucía", "Hugo", "Martina", "Pablo", "Sofía", "Álvaro", "Paula", "Diego",
-        ],
-        last: &[
-            "García",
-            "Fernández",
-            "López",
-            "Martínez",
-            "Sánchez",
-            "Pérez",
-            "Gómez",
-            "Ruiz",
-        ],
+        first: &["Lucía", "Hugo", "Martina", "Pablo", "Sofía", "Álvaro", "Paula", "Diego"],
+        last: &["García", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Ruiz"],
         number: |r| format!("+346{}", digits(r, 8)),
     },
     Country {
-        first: &[
-            "Aarav", "Diya", "Vihaan", "Ananya", "Arjun", "Isha", "Rohan", "Priya",
-        ],
-        last: &[
-            "Sharma", "Patel", "Singh", "Kumar", "Gupta", "Mehta", "Reddy", "Iyer",
-        ],
+        first: &["Aarav", "Diya", "Vihaan", "Ananya", "Arjun", "Isha", "Rohan", "Priya"],
+        last: &["Sharma", "Patel", "Singh", "Kumar", "Gupta", "Mehta", "Reddy", "Iyer"],
         number: |r| format!("+919{}", digits(r, 9)),
     },
     Country {
-        first: &[
-            "Camille", "Louis", "Chloé", "Hugo", "Léa", "Arthur", "Manon", "Jules",
-        ],
-        last: &[
-            "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-        ],
+        first: &["Camille", "Louis", "Chloé", "Hugo", "Léa", "Arthur", "Manon", "Jules"],
+        last: &["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"],
         number: |r| format!("+336{}", digits(r, 8)),
     },
 ];
@@ -188,21 +121,15 @@ const GROUP_NAMES: [&str; GROUPS] = [
 pub async fn seed_demo(db: &PgPool) -> anyhow::Result<Seeded> {
     // One seeder at a time; the second waits and then finds the company.
     let mut lock = db.acquire().await?;
-    sqlx::query("SELECT pg_advisory_lock(74201)")
-        .execute(&mut *lock)
-        .await?;
+    sqlx::query("SELECT pg_advisory_lock(74201)").execute(&mut *lock).await?;
     let result = seed_locked(db).await;
-    sqlx::query("SELECT pg_advisory_unlock(74201)")
-        .execute(&mut *lock)
-        .await?;
+    sqlx::query("SELECT pg_advisory_unlock(74201)").execute(&mut *lock).await?;
     result
 }
 
 async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
     if let Some(c) = companies::find_by_name(db, DEMO_COMPANY).await? {
-        return Ok(Seeded::AlreadyThere {
-            company_id: CompanyId(c.id),
-        });
+        return Ok(Seeded::AlreadyThere { company_id: CompanyId(c.id) });
     }
     let mut rng = StdRng::seed_from_u64(2026);
     let company_id = CompanyId(companies::create(db, DEMO_COMPANY).await?.id);
@@ -212,12 +139,7 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
         let user = users::create(
             db,
             company_id,
-            NewUser {
-                email,
-                display_name: name,
-                password: Password::new(DEMO_PASSWORD)?,
-                role,
-            },
+            NewUser { email, display_name: name, password: Password::new(DEMO_PASSWORD)?, role },
         )
         .await?;
         agents.push(user.id);
@@ -291,11 +213,7 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
             times[k] = times[k + 1] - Duration::minutes(rng.random_range(5..90));
         }
         let ends_inbound = i % 5 == 1 || i % 7 == 3;
-        let unread = if ends_inbound && i % 3 != 0 {
-            rng.random_range(1..=4)
-        } else {
-            0
-        };
+        let unread = if ends_inbound && i % 3 != 0 { rng.random_range(1..=4) } else { 0 };
         let mut last: Option<(uuid::Uuid, String, DateTime<Utc>)> = None;
         for k in 0..n {
             let inbound = if k == n - 1 { ends_inbound } else { k % 2 == 0 };
@@ -320,17 +238,7 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
                 },
             };
             let id = MessageId::new().0;
-            messages.push(
-                id,
-                conversation_id,
-                *contact_id,
-                inbound,
-                status,
-                content,
-                error,
-                agents[k % 2],
-                at,
-            );
+            messages.push(id, conversation_id, *contact_id, inbound, status, content, error, agents[k % 2], at);
             last = Some((id, content.to_owned(), at));
         }
         let (last_id, last_text, last_time) = last.expect("every demo conversation has messages");
@@ -359,18 +267,13 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
         .await
         .context("inserting a demo conversation")?;
     }
-    messages
-        .insert(&mut tx, company_id)
-        .await
-        .context("inserting demo messages")?;
+    messages.insert(&mut tx, company_id).await.context("inserting demo messages")?;
     tx.commit().await?;
     Ok(Seeded::Created { company_id })
 }
 
-const OUTSIDE_WINDOW: (&str, &str) = (
-    "131047",
-    "More than 24 hours have passed since the customer last replied; send a template message instead.",
-);
+const OUTSIDE_WINDOW: (&str, &str) =
+    ("131047", "More than 24 hours have passed since the customer last replied; send a template message instead.");
 
 /// Demo messages, column by column, for one bulk `INSERT ... SELECT FROM UNNEST`.
 #[derive(Default)]
@@ -405,14 +308,11 @@ impl MessageColumns {
         self.id.push(id);
         self.conversation_id.push(conversation_id);
         self.contact_id.push(contact_id);
-        self.direction
-            .push(if inbound { "inbound" } else { "outbound" });
+        self.direction.push(if inbound { "inbound" } else { "outbound" });
         self.status.push(status);
         self.content.push(content);
-        self.provider_message_id.push(
-            (!matches!(status, "failed" | "sending"))
-                .then(|| format!("wamid.demo.{}", id.simple())),
-        );
+        self.provider_message_id
+            .push((!matches!(status, "failed" | "sending")).then(|| format!("wamid.demo.{}", id.simple())));
         self.error_code.push(error.map(|e| e.0));
         self.error_message.push(error.map(|e| e.1));
         self.created_by.push((!inbound).then_some(agent.0));

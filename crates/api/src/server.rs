@@ -1,47 +1,68 @@
-//! `inbox serve`: the HTTP server. For now it answers health checks; the API
-//! itself is added route by route.
+//! `inbox serve`: the HTTP server.
 
-use actix_web::{App, HttpResponse, HttpServer, get, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use inbox_domain::DomainError;
+use inbox_domain::provider::WhatsappProvider;
 use sqlx::PgPool;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
 
-#[get("/healthz")]
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
-}
-
-#[get("/readyz")]
-async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
-    match sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(db.get_ref())
-        .await
-    {
-        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain")
-                .body("database unavailable")
-        }
-    }
-}
-
-/// Serves until SIGINT or SIGTERM; in-flight requests finish (up to 30 s)
-/// before it returns.
-pub async fn serve(config: &Config, db: PgPool) -> anyhow::Result<()> {
-    let data = web::Data::new(db);
+/// Starts the server on `listener`; the returned future runs it until
+/// SIGINT or SIGTERM, letting in-flight requests finish (up to 30 s).
+pub fn start(
+    config: &Config,
+    db: PgPool,
+    provider: Arc<dyn WhatsappProvider>,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
+    crate::telemetry::prometheus();
+    let state = web::Data::new(AppState::new(config, db, provider)?);
+    let spec = ApiDoc::openapi();
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(data.clone())
-            .service(healthz)
-            .service(readyz)
+            .app_data(state.clone())
+            .configure(crate::routes::configure)
+            .service(web::resource("/api/openapi.json").route(web::get().to({
+                let spec = spec.clone();
+                move || {
+                    let spec = spec.clone();
+                    async move { HttpResponse::Ok().json(spec) }
+                }
+            })))
+            .service(web::redirect("/api/docs", "/api/docs/"))
+            .service(SwaggerUi::new("/api/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+            .default_service(web::to(not_found))
+            .wrap(Compress::default())
+            .wrap(from_fn(crate::telemetry::track_requests))
+            .wrap(TracingLogger::default())
     })
-    .bind(config.bind)?
+    .listen(listener)?
     .shutdown_timeout(30)
     .run();
+    Ok(server)
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    tracing::debug!(path = req.path(), "no route");
+    Err(ApiError::Domain(DomainError::NotFound("route")))
+}
+
+/// Binds the configured address and serves until stopped.
+pub async fn serve(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.bind)?;
     tracing::info!(address = %config.bind, "listening");
-    server.await?;
+    start(config, db, provider, listener)?.await?;
     tracing::info!("server stopped");
     Ok(())
 }

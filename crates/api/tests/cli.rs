@@ -11,28 +11,18 @@ fn url_of(db: &PgPool) -> String {
 }
 
 fn inbox(db: &PgPool, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_inbox"))
-        .args(args)
-        .env("DATABASE_URL", url_of(db))
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_inbox")).args(args).env("DATABASE_URL", url_of(db)).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone())
-        .unwrap()
-        .trim()
-        .to_owned()
+    String::from_utf8(o.stdout.clone()).unwrap().trim().to_owned()
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn an_admin_creates_a_company_a_user_and_a_token(db: PgPool) {
     let company = stdout(&inbox(&db, &["create-company", "--name", "Acme"]));
-    assert!(
-        uuid::Uuid::parse_str(&company).is_ok(),
-        "prints the id: {company}"
-    );
+    assert!(uuid::Uuid::parse_str(&company).is_ok(), "prints the id: {company}");
 
     let user = stdout(&inbox(
         &db,
@@ -49,49 +39,24 @@ async fn an_admin_creates_a_company_a_user_and_a_token(db: PgPool) {
         ],
     ));
     let (email, role): (String, String) =
-        sqlx::query_as("SELECT email, role FROM users WHERE id = $1::uuid")
-            .bind(&user)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT email, role FROM users WHERE id = $1::uuid").bind(&user).fetch_one(&db).await.unwrap();
     assert_eq!((email.as_str(), role.as_str()), ("zoe@acme.test", "agent"));
 
-    let token = stdout(&inbox(
-        &db,
-        &["create-token", "--email", "zoe@acme.test", "--label", "CRM"],
-    ));
+    let token = stdout(&inbox(&db, &["create-token", "--email", "zoe@acme.test", "--label", "CRM"]));
     assert!(token.starts_with("inbox_") && token.len() > 40, "{token}");
     let stored: Vec<u8> =
-        sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE label = 'CRM'")
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE label = 'CRM'").fetch_one(&db).await.unwrap();
+    assert_eq!(stored, inbox_domain::users::token_hash(&token), "only the hash is stored");
+    let plain: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%inbox_%'")
             .fetch_one(&db)
             .await
             .unwrap();
-    assert_eq!(
-        stored,
-        inbox_domain::users::token_hash(&token),
-        "only the hash is stored"
-    );
-    let plain: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%inbox_%'",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
     assert_eq!(plain, 0);
 }
 
 fn create_user(db: &PgPool, company: &str, email: &str, password: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "create-user",
-        "--company",
-        company,
-        "--email",
-        email,
-        "--name",
-        "A",
-        "--password",
-        password,
-    ];
+    let mut args = vec!["create-user", "--company", company, "--email", email, "--name", "A", "--password", password];
     args.extend_from_slice(extra);
     inbox(db, &args)
 }
@@ -105,44 +70,14 @@ fn stderr(o: &Output) -> String {
 async fn bad_input_to_the_commands_is_explained_and_stores_nothing(db: PgPool) {
     let company = stdout(&inbox(&db, &["create-company", "--name", "Acme"]));
     assert!(stderr(&create_user(&db, &company, "a@acme.test", "short", &[])).contains("password"));
-    assert!(
-        stderr(&create_user(
-            &db,
-            &company,
-            "a@acme.test",
-            "long-enough",
-            &["--role", "boss"]
-        ))
-        .contains("role")
-    );
-    assert!(
-        stderr(&create_user(
-            &db,
-            &company,
-            "not-an-email",
-            "long-enough",
-            &[]
-        ))
-        .contains("email")
-    );
+    assert!(stderr(&create_user(&db, &company, "a@acme.test", "long-enough", &["--role", "boss"])).contains("role"));
+    assert!(stderr(&create_user(&db, &company, "not-an-email", "long-enough", &[])).contains("email"));
     let nil = uuid::Uuid::nil().to_string();
-    assert!(
-        stderr(&create_user(&db, &nil, "a@x.test", "long-enough", &[]))
-            .contains("company not found")
-    );
-    assert!(
-        stderr(&inbox(
-            &db,
-            &["create-token", "--email", "nobody@acme.test"]
-        ))
-        .contains("no active user")
-    );
+    assert!(stderr(&create_user(&db, &nil, "a@x.test", "long-enough", &[])).contains("company not found"));
+    assert!(stderr(&inbox(&db, &["create-token", "--email", "nobody@acme.test"])).contains("no active user"));
     assert!(stderr(&inbox(&db, &["create-company", "--name", "  "])).contains("name"));
 
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db).await.unwrap();
     assert_eq!(users, 0);
 
     // The same email in two companies needs --company.
@@ -151,8 +86,5 @@ async fn bad_input_to_the_commands_is_explained_and_stores_nothing(db: PgPool) {
         stdout(&create_user(&db, c, "sam@x.test", "long-enough", &[]));
     }
     assert!(stderr(&inbox(&db, &["create-token", "--email", "sam@x.test"])).contains("--company"));
-    stdout(&inbox(
-        &db,
-        &["create-token", "--email", "sam@x.test", "--company", &other],
-    ));
+    stdout(&inbox(&db, &["create-token", "--email", "sam@x.test", "--company", &other]));
 }

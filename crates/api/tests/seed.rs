@@ -6,17 +6,14 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn seed_demo_creates_a_company_that_shows_every_part_of_the_product(db: PgPool) {
-    let Seeded::Created { company_id } = seed::seed_demo(&db).await.unwrap() else {
-        panic!("expected a new company")
-    };
+    let Seeded::Created { company_id } = seed::seed_demo(&db).await.unwrap() else { panic!("expected a new company") };
 
-    let contacts: (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE is_group) FROM contacts WHERE company_id = $1",
-    )
-    .bind(company_id.0)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let contacts: (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE is_group) FROM contacts WHERE company_id = $1")
+            .bind(company_id.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(contacts.0, seed::CONTACTS as i64);
     assert!(contacts.1 > 0, "group chats");
 
@@ -35,11 +32,7 @@ async fn seed_demo_creates_a_company_that_shows_every_part_of_the_product(db: Pg
             .fetch_all(&db)
             .await
             .unwrap();
-    assert_eq!(
-        statuses,
-        ["delivered", "failed", "read", "sending", "sent"],
-        "every status"
-    );
+    assert_eq!(statuses, ["delivered", "failed", "read", "sending", "sent"], "every status");
 
     let flags: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE unread_count > 0), count(*) FILTER (WHERE is_favorite), \
@@ -50,10 +43,7 @@ async fn seed_demo_creates_a_company_that_shows_every_part_of_the_product(db: Pg
     .fetch_one(&db)
     .await
     .unwrap();
-    assert!(
-        flags.0 > 0 && flags.1 > 0 && flags.2 > 0 && flags.3 > 0,
-        "{flags:?}"
-    );
+    assert!(flags.0 > 0 && flags.1 > 0 && flags.2 > 0 && flags.3 > 0, "{flags:?}");
 
     // The demo agents can log in with the documented password.
     for (email, _) in seed::DEMO_AGENTS {
@@ -81,24 +71,13 @@ async fn seed_demo_creates_a_company_that_shows_every_part_of_the_product(db: Pg
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn seed_demo_is_idempotent(db: PgPool) {
-    let Seeded::Created { company_id } = seed::seed_demo(&db).await.unwrap() else {
-        panic!()
-    };
+    let Seeded::Created { company_id } = seed::seed_demo(&db).await.unwrap() else { panic!() };
     let messages = |db: PgPool| async move {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM messages")
-            .fetch_one(&db)
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM messages").fetch_one(&db).await.unwrap()
     };
     let before = messages(db.clone()).await;
-    assert_eq!(
-        seed::seed_demo(&db).await.unwrap(),
-        Seeded::AlreadyThere { company_id }
-    );
+    assert_eq!(seed::seed_demo(&db).await.unwrap(), Seeded::AlreadyThere { company_id });
     assert_eq!(messages(db.clone()).await, before);
-    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies").fetch_one(&db).await.unwrap();
     assert_eq!(companies, 1);
 }

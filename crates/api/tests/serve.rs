@@ -8,22 +8,14 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A plain HTTP GET, so this test needs no HTTP client library.
 fn get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
@@ -34,11 +26,7 @@ fn get(port: u16, path: &str) -> Option<String> {
 fn url_of(db: &PgPool) -> String {
     let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by make test");
     let name = db.connect_options().get_database().unwrap().to_owned();
-    let base = server
-        .rsplit_once('/')
-        .map(|(b, _)| b)
-        .unwrap_or(&server)
-        .to_owned();
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
     format!("{base}/{name}")
 }
 
@@ -60,20 +48,14 @@ async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(db: PgPool) {
         if let Some(r) = get(port, "/healthz") {
             break r;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let ready = get(port, "/readyz").unwrap();
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -89,11 +71,7 @@ async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(db: PgPool) {
 
 #[test]
 fn a_bad_configuration_value_stops_the_command_with_the_key_named() {
-    let out = Command::new(env!("CARGO_BIN_EXE_inbox"))
-        .arg("migrate")
-        .env("INBOX_BIND", "nowhere")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_inbox")).arg("migrate").env("INBOX_BIND", "nowhere").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("INBOX_BIND"), "{stderr}");

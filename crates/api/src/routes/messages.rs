@@ -1,0 +1,68 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use inbox_domain::send as send_service;
+use inbox_types::dto::{SendNewMessageOutput, SendNewMessageRequest};
+use inbox_types::{ErrorBody, MessageId};
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::extract::{json_body, path_id};
+use crate::routes::{limit_sends, own_company};
+use crate::state::AppState;
+
+/// Send a message to a phone number, creating the contact and conversation
+/// when needed (plan 6.2).
+#[utoipa::path(
+    post, path = "/api/messages", tag = "messages",
+    request_body = SendNewMessageRequest,
+    responses(
+        (status = 201, description = "Stored and accepted by WhatsApp", body = SendNewMessageOutput),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in, or companyId is not your company", body = ErrorBody),
+        (status = 409, description = "Same clientKey sent before (`messageId` names it), or no channel", body = ErrorBody),
+        (status = 422, description = "Invalid phone number or text (`field` names it)", body = ErrorBody),
+        (status = 429, description = "Too many sends; see Retry-After", body = ErrorBody),
+        (status = 502, description = "WhatsApp refused; the message is stored as failed (`messageId`, `conversationId`) and can be retried", body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+#[post("/api/messages")]
+pub async fn send(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body: SendNewMessageRequest = json_body(&req, body).await?;
+    own_company(&auth, body.company_id)?;
+    let input = body.validate(state.region)?;
+    limit_sends(&state, &auth)?;
+    let out = send_service::send_new_message(&state.db, state.provider.as_ref(), auth.0.actor(), &input).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Send a failed message again. The same message goes failed -> sending ->
+/// sent (or failed again).
+#[utoipa::path(
+    post, path = "/api/messages/{id}/retry", tag = "messages",
+    params(("id" = uuid::Uuid, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "Accepted by WhatsApp this time", body = SendNewMessageOutput),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such message in your company", body = ErrorBody),
+        (status = 409, description = "The message is not failed", body = ErrorBody),
+        (status = 429, description = "Too many sends; see Retry-After", body = ErrorBody),
+        (status = 502, description = "WhatsApp refused again", body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+#[post("/api/messages/{id}/retry")]
+pub async fn retry(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<SendNewMessageOutput>> {
+    let id: MessageId = path_id(&id)?;
+    limit_sends(&state, &auth)?;
+    Ok(web::Json(send_service::retry_failed_message(&state.db, state.provider.as_ref(), auth.0.actor(), id).await?))
+}

@@ -1,0 +1,37 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use inbox_domain::provider::WhatsappProvider;
+use inbox_types::PhoneRegion;
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+
+pub struct AppState {
+    pub db: PgPool,
+    pub provider: Arc<dyn WhatsappProvider>,
+    pub region: Option<PhoneRegion>,
+    pub cookie_secure: bool,
+    pub session_ttl: Duration,
+    pub public_origin: Option<String>,
+    pub login_limiter: RateLimiter,
+    pub send_limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            provider,
+            region: config.phone_region()?,
+            cookie_secure: config.cookie_secure,
+            session_ttl: Duration::from_secs(u64::from(config.session_ttl_hours) * 3600),
+            public_origin: config.public_origin.clone(),
+            login_limiter: RateLimiter::per_minute(config.login_attempts_per_minute),
+            send_limiter: RateLimiter::per_minute(config.sends_per_minute),
+        })
+    }
+}

@@ -1,0 +1,189 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use inbox_api::config::Config;
+use inbox_domain::channels::{self, NewChannel, ProviderKind};
+use inbox_domain::companies;
+use inbox_domain::users::{self, NewUser, Password, Role, User};
+use inbox_types::CompanyId;
+use inbox_whatsapp::{Providers, ProvidersConfig};
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Answers like Meta's send endpoint, with a new wamid each time.
+pub struct MetaAccepts;
+
+impl Respond for MetaAccepts {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": "14155550100", "wa_id": "14155550100"}],
+            "messages": [{"id": format!("wamid.{}", uuid::Uuid::now_v7().simple())}]
+        }))
+    }
+}
+
+pub const PASSWORD: &str = "password-123";
+
+/// One company with an agent, an API token and a Meta channel.
+pub struct Tenant {
+    pub company: CompanyId,
+    pub agent: User,
+    pub token: String,
+    pub phone_number_id: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: PgPool,
+    pub meta: MockServer,
+    pub a: Tenant,
+    pub b: Tenant,
+    pub http: Client,
+}
+
+async fn tenant(db: &PgPool, name: &str, phone_number_id: &str) -> Tenant {
+    let company = CompanyId(companies::create(db, name).await.unwrap().id);
+    let slug = name.to_lowercase();
+    let agent = users::create(
+        db,
+        company,
+        NewUser {
+            email: &format!("agent@{slug}.test"),
+            display_name: &format!("{name} Agent"),
+            password: Password::new(PASSWORD).unwrap(),
+            role: Role::Agent,
+        },
+    )
+    .await
+    .unwrap();
+    let token = users::create_token(db, &agent, "tests").await.unwrap().secret;
+    let phone_number_id = phone_number_id.to_owned();
+    channels::create(
+        db,
+        company,
+        NewChannel {
+            provider: ProviderKind::Meta,
+            name: "Meta".into(),
+            phone_number: Some("+15550001111".into()),
+            external_id: phone_number_id.clone(),
+            credentials: json!({ "access_token": format!("EAAG-{slug}") }),
+            verify_token: Some(format!("verify-{slug}")),
+            app_secret: Some(format!("secret-{slug}")),
+            is_default: true,
+        },
+    )
+    .await
+    .unwrap();
+    Tenant { company, agent, token, phone_number_id }
+}
+
+impl TestApp {
+    pub async fn spawn(db: PgPool) -> TestApp {
+        Self::spawn_with(db, Config::default()).await
+    }
+
+    pub async fn spawn_with(db: PgPool, config: Config) -> TestApp {
+        let meta = MockServer::start().await;
+        let a = tenant(&db, "Acme", "100000000000001").await;
+        let b = tenant(&db, "Globex", "100000000000002").await;
+        let provider = Providers::new(ProvidersConfig { meta_api_base: meta.uri(), ..ProvidersConfig::default() });
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let server = inbox_api::server::start(&config, db.clone(), Arc::new(provider), listener).unwrap();
+        tokio::spawn(server);
+        let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { address, db, meta, a, b, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A request authenticated as company A's integrator token.
+    pub fn as_a(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(&self.a.token)
+    }
+
+    pub fn as_b(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(&self.b.token)
+    }
+
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// Meta accepts every message sent through company A's channel.
+    pub async fn meta_accepts(&self) {
+        Mock::given(method("POST"))
+            .and(path(format!("/v21.0/{}/messages", self.a.phone_number_id)))
+            .respond_with(MetaAccepts)
+            .mount(&self.meta)
+            .await;
+    }
+
+    /// Meta refuses: outside the 24-hour customer service window.
+    pub async fn meta_refuses(&self) {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+                "error": {
+                    "message": "(#131047) Re-engagement message",
+                    "type": "OAuthException",
+                    "code": 131047,
+                    "error_data": {"messaging_product": "whatsapp", "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+                    "fbtrace_id": "AbCdEf"
+                }
+            })))
+            .mount(&self.meta)
+            .await;
+    }
+
+    /// Sends a message as company A to `phone`; returns the answer's JSON.
+    pub async fn send_as_a(&self, phone: &str, text: &str) -> Value {
+        let res = self
+            .as_a(Method::POST, "/api/messages")
+            .json(&json!({"phoneNumber": phone, "messageText": text}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{:?}", res.text().await);
+        res.json().await.unwrap()
+    }
+
+    pub async fn send_as_b(&self, phone: &str, text: &str) -> Value {
+        let res = self
+            .as_b(Method::POST, "/api/messages")
+            .json(&json!({"phoneNumber": phone, "messageText": text}))
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// A client with a session cookie for company A's agent (same-origin).
+    pub async fn browser_as_a(&self) -> Client {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let res = client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"email": self.a.agent.email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        client
+    }
+}
+
+/// Asserts the status and the error code, and returns the body.
+pub async fn expect_error(res: Response, status: u16, code: &str) -> Value {
+    let got = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+    body
+}

@@ -1,0 +1,11 @@
+//! The HTTP API, spoken to over HTTP: the real server on a random port, a
+//! fresh database per test, and Meta's Cloud API played by a wiremock server.
+
+mod helpers;
+
+mod auth;
+mod contract;
+mod conversations;
+mod errors;
+mod messages;
+mod operations;
