@@ -24,6 +24,8 @@ pub struct ProviderError {
     pub code: Option<String>,
     /// A sentence an agent can read.
     pub message: String,
+    /// How long the provider asked us to wait before trying again.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +36,26 @@ pub enum ProviderErrorKind {
 
 impl ProviderError {
     pub fn permanent(code: Option<&str>, message: impl Into<String>) -> Self {
-        Self { kind: ProviderErrorKind::Permanent, code: code.map(str::to_owned), message: message.into() }
+        Self {
+            kind: ProviderErrorKind::Permanent,
+            code: code.map(str::to_owned),
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn transient(code: Option<&str>, message: impl Into<String>) -> Self {
-        Self { kind: ProviderErrorKind::Transient, code: code.map(str::to_owned), message: message.into() }
+        Self {
+            kind: ProviderErrorKind::Transient,
+            code: code.map(str::to_owned),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Self {
+        self.retry_after = wait;
+        self
     }
 
     pub fn is_transient(&self) -> bool {

@@ -41,7 +41,7 @@ impl SendFailure {
 
 impl From<SendFailure> for ProviderError {
     fn from(failure: SendFailure) -> Self {
-        failure.error
+        failure.error.with_retry_after(failure.retry_after)
     }
 }
 
@@ -122,7 +122,7 @@ impl Refusal<'_> {
         }
         // Without a provider code, the HTTP status is the most specific thing to store.
         let code = self.code.map_or_else(|| format!("http_{status}"), |c| c.to_string());
-        SendFailure { error: ProviderError { kind, code: Some(code), message }, retry_after }
+        SendFailure { error: ProviderError { kind, code: Some(code), message, retry_after: None }, retry_after }
     }
 }
 
