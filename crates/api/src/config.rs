@@ -53,6 +53,15 @@ pub struct Config {
     pub twilio_api_base: String,
     /// Seconds a provider call may take before it counts as a transient failure.
     pub provider_timeout_secs: u64,
+    /// Provider calls per message (the first send included) before a transient
+    /// failure becomes `failed`.
+    pub send_max_attempts: u32,
+    /// A message still `sending` after this many seconds (the process died, or
+    /// no answer came) is marked failed with "delivery unknown".
+    pub sending_timeout_secs: u64,
+    /// Where the sandbox provider posts its webhooks; unset: this server's own
+    /// `http://{bind}/api/whatsapp/webhook`.
+    pub sandbox_webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -73,6 +82,9 @@ impl Default for Config {
             meta_api_version: "v21.0".into(),
             twilio_api_base: "https://api.twilio.com".into(),
             provider_timeout_secs: 10,
+            send_max_attempts: 5,
+            sending_timeout_secs: 120,
+            sandbox_webhook_url: None,
         }
     }
 }
@@ -96,6 +108,9 @@ impl std::fmt::Debug for Config {
             .field("meta_api_version", &self.meta_api_version)
             .field("twilio_api_base", &self.twilio_api_base)
             .field("provider_timeout_secs", &self.provider_timeout_secs)
+            .field("send_max_attempts", &self.send_max_attempts)
+            .field("sending_timeout_secs", &self.sending_timeout_secs)
+            .field("sandbox_webhook_url", &self.sandbox_webhook_url)
             .finish()
     }
 }
@@ -174,11 +189,22 @@ impl Config {
             ("session_ttl_hours (INBOX_SESSION_TTL_HOURS)", self.session_ttl_hours),
             ("login_attempts_per_minute (INBOX_LOGIN_ATTEMPTS_PER_MINUTE)", self.login_attempts_per_minute),
             ("sends_per_minute (INBOX_SENDS_PER_MINUTE)", self.sends_per_minute),
-            ("provider_timeout_secs (INBOX_PROVIDER_TIMEOUT_SECS)", self.provider_timeout_secs as u32),
+            (
+                "provider_timeout_secs (INBOX_PROVIDER_TIMEOUT_SECS)",
+                self.provider_timeout_secs.min(u32::MAX as u64) as u32,
+            ),
+            ("send_max_attempts (INBOX_SEND_MAX_ATTEMPTS)", self.send_max_attempts),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
             }
+        }
+        if self.sending_timeout_secs <= self.provider_timeout_secs {
+            return Err(ConfigError::Invalid(
+                "sending_timeout_secs (INBOX_SENDING_TIMEOUT_SECS): must be longer than provider_timeout_secs, \
+                 or sends still waiting for the provider would be marked failed"
+                    .into(),
+            ));
         }
         if let Some(origin) = &self.public_origin
             && !(origin.starts_with("http://") || origin.starts_with("https://"))
@@ -199,6 +225,14 @@ impl Config {
             meta_api_version: self.meta_api_version.clone(),
             twilio_api_base: self.twilio_api_base.clone(),
             timeout: std::time::Duration::from_secs(self.provider_timeout_secs),
+        }
+    }
+
+    /// How transient provider failures are retried.
+    pub fn retry_policy(&self) -> inbox_domain::delivery::RetryPolicy {
+        inbox_domain::delivery::RetryPolicy {
+            max_attempts: self.send_max_attempts as i32,
+            ..inbox_domain::delivery::RetryPolicy::default()
         }
     }
 

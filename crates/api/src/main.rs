@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use inbox_domain::channels::{self, NewChannel, ProviderKind};
 use inbox_domain::users::{self, NewUser, Password, Role};
 use inbox_domain::{DomainError, MIGRATOR, companies};
 use inbox_types::CompanyId;
@@ -53,6 +54,8 @@ enum Command {
         #[arg(long, default_value = "agent")]
         role: String,
     },
+    /// Connect a company's WhatsApp number (prints the channel id).
+    CreateChannel(ChannelArgs),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
     /// Create an API token for a user and print it (shown only this once).
@@ -65,6 +68,93 @@ enum Command {
         #[arg(long, default_value = "")]
         label: String,
     },
+}
+
+#[derive(clap::Args)]
+struct ChannelArgs {
+    #[arg(long)]
+    company: uuid::Uuid,
+    /// meta, twilio or sandbox.
+    #[arg(long)]
+    provider: String,
+    #[arg(long, default_value = "")]
+    name: String,
+    /// The business number in E.164, shown to agents.
+    #[arg(long)]
+    phone_number: Option<String>,
+    /// Meta: the phone number id of the WhatsApp Business account.
+    #[arg(long)]
+    phone_number_id: Option<String>,
+    /// Meta: a system user access token.
+    #[arg(long, env = "INBOX_META_ACCESS_TOKEN", hide_env_values = true)]
+    access_token: Option<String>,
+    /// Meta (and sandbox): the app secret that signs webhooks.
+    #[arg(long, env = "INBOX_META_APP_SECRET", hide_env_values = true)]
+    app_secret: Option<String>,
+    /// Meta (and sandbox): the token Meta echoes when verifying the webhook.
+    #[arg(long)]
+    verify_token: Option<String>,
+    /// Twilio: the account SID.
+    #[arg(long)]
+    account_sid: Option<String>,
+    /// Twilio: the auth token.
+    #[arg(long, env = "INBOX_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
+    /// Twilio: the WhatsApp sender number, e.g. +14155238886.
+    #[arg(long)]
+    from: Option<String>,
+    /// Make it the company's default channel for sends.
+    #[arg(long)]
+    default: bool,
+}
+
+impl ChannelArgs {
+    fn into_new_channel(self) -> anyhow::Result<NewChannel> {
+        let provider: ProviderKind = self.provider.parse().map_err(explain)?;
+        let need = |v: Option<String>, flag: &str| {
+            v.filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("--{flag} is required for a {} channel", provider.as_str()))
+        };
+        let random = || uuid::Uuid::new_v4().simple().to_string();
+        let (external_id, credentials, app_secret, verify_token) = match provider {
+            ProviderKind::Meta => (
+                need(self.phone_number_id, "phone-number-id")?,
+                serde_json::json!({ "access_token": need(self.access_token, "access-token")? }),
+                Some(need(self.app_secret, "app-secret")?),
+                Some(need(self.verify_token, "verify-token")?),
+            ),
+            ProviderKind::Twilio => (
+                need(self.from, "from")?,
+                serde_json::json!({
+                    "account_sid": need(self.account_sid, "account-sid")?,
+                    "auth_token": need(self.auth_token, "auth-token")?,
+                }),
+                None,
+                None,
+            ),
+            ProviderKind::Sandbox => (
+                format!("sandbox-{}", random()),
+                serde_json::json!({}),
+                Some(self.app_secret.unwrap_or_else(random)),
+                Some(self.verify_token.unwrap_or_else(random)),
+            ),
+        };
+        let phone_number = self
+            .phone_number
+            .map(|p| inbox_types::E164Phone::parse(&p).map(|p| p.to_string()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--phone-number: {e}"))?;
+        Ok(NewChannel {
+            provider,
+            name: self.name,
+            phone_number,
+            external_id,
+            credentials,
+            verify_token,
+            app_secret,
+            is_default: self.default,
+        })
+    }
 }
 
 #[tokio::main]
@@ -114,6 +204,13 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             db.close().await;
         }
         Command::Openapi => print!("{}", inbox_api::openapi::json()),
+        Command::CreateChannel(args) => {
+            let db = connect(config, false).await?;
+            let company = companies::find(&db, CompanyId(args.company)).await.map_err(explain)?;
+            let channel =
+                channels::create(&db, CompanyId(company.id), args.into_new_channel()?).await.map_err(explain)?;
+            println!("{}", channel.id);
+        }
         Command::SeedDemo => {
             let db = connect(config, false).await?;
             match seed::seed_demo(&db).await? {

@@ -62,7 +62,10 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub async fn serve(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.bind)?;
     tracing::info!(address = %config.bind, "listening");
+    inbox_domain::delivery::configure_retries(config.retry_policy());
+    let workers = crate::workers::start(config, db.clone(), provider.clone());
     start(config, db, provider, listener)?.await?;
+    drop(workers);
     tracing::info!("server stopped");
     Ok(())
 }

@@ -88,3 +88,65 @@ async fn bad_input_to_the_commands_is_explained_and_stores_nothing(db: PgPool) {
     assert!(stderr(&inbox(&db, &["create-token", "--email", "sam@x.test"])).contains("--company"));
     stdout(&inbox(&db, &["create-token", "--email", "sam@x.test", "--company", &other]));
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn channels_are_connected_per_provider_with_their_settings(db: PgPool) {
+    let company = stdout(&inbox(&db, &["create-company", "--name", "Acme"]));
+    let missing =
+        inbox(&db, &["create-channel", "--company", &company, "--provider", "meta", "--phone-number-id", "1"]);
+    assert!(stderr(&missing).contains("--access-token"), "a Meta channel needs its token");
+    assert!(stderr(&inbox(&db, &["create-channel", "--company", &company, "--provider", "fax"])).contains("provider"));
+
+    let meta = stdout(&inbox(
+        &db,
+        &[
+            "create-channel",
+            "--company",
+            &company,
+            "--provider",
+            "meta",
+            "--phone-number-id",
+            "106540352242922",
+            "--access-token",
+            "EAAG-top-secret",
+            "--app-secret",
+            "app-secret-1",
+            "--verify-token",
+            "verify-1",
+            "--phone-number",
+            "+1 415 555 0199",
+        ],
+    ));
+    assert!(!meta.contains("EAAG"), "secrets are never printed: {meta}");
+    let twilio = stdout(&inbox(
+        &db,
+        &[
+            "create-channel",
+            "--company",
+            &company,
+            "--provider",
+            "twilio",
+            "--from",
+            "+14155238886",
+            "--account-sid",
+            "AC123",
+            "--auth-token",
+            "tw-secret",
+        ],
+    ));
+    stdout(&inbox(&db, &["create-channel", "--company", &company, "--provider", "sandbox"]));
+
+    let rows: Vec<(String, String, bool, Option<String>)> =
+        sqlx::query_as("SELECT provider, external_id, is_default, phone_number FROM channels ORDER BY created_at")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows[0],
+        ("meta".into(), "106540352242922".into(), true, Some("+14155550199".into())),
+        "the first is the default"
+    );
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("twilio", "+14155238886"));
+    assert!(rows[2].1.starts_with("sandbox-"));
+    let _ = twilio;
+}

@@ -208,6 +208,20 @@ pub async fn find_by_external_id(
     row.as_ref().map(from_row).transpose()
 }
 
+/// Active channels that receive Meta-format webhooks (Meta's own, and the
+/// sandbox that imitates it) and have an app secret to check signatures with.
+pub async fn meta_format_channels(db: impl PgExecutor<'_>) -> DomainResult<Vec<Channel>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        channel_columns!(),
+        " FROM channels WHERE provider IN ('meta', 'sandbox') AND is_active \
+           AND (app_secret IS NOT NULL OR verify_token IS NOT NULL) ORDER BY created_at"
+    ))
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ pub mod channels;
 pub mod companies;
 pub mod contacts;
 pub mod conversations;
+pub mod delivery;
 pub mod error;
 pub mod inbound;
 pub mod messages;
@@ -18,6 +19,7 @@ pub mod perf;
 pub mod provider;
 pub mod send;
 pub mod users;
+pub mod webhook_events;
 
 pub use error::{DomainError, DomainResult};
 pub use send::Actor;

@@ -13,8 +13,9 @@ use sqlx::PgPool;
 use crate::channels::{self, Channel};
 use crate::contacts::{self, Ensured};
 use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
+use crate::delivery;
 use crate::error::{DomainError, DomainResult, violated_constraint};
-use crate::messages::{self, NewMessage, StatusChange, StatusUpdate};
+use crate::messages::{self, NewMessage, StatusUpdate};
 use crate::perf::{Operation, timed};
 use crate::provider::WhatsappProvider;
 
@@ -163,9 +164,11 @@ fn duplicate_send(existing: MessageId) -> DomainError {
 }
 
 /// Calls the provider for a stored `sending` message and records `sent` with
-/// the provider's id, or `failed` with its error.
+/// the provider's id. A transient failure schedules an automatic retry (the
+/// message stays `sending`) until the attempts run out; a permanent one, or
+/// the last attempt, records `failed` with the provider's error.
 #[allow(clippy::too_many_arguments)]
-async fn deliver(
+pub(crate) async fn deliver(
     db: &PgPool,
     provider: &dyn WhatsappProvider,
     channel: &Channel,
@@ -176,62 +179,33 @@ async fn deliver(
     text: &MessageText,
 ) -> DomainResult<MessageStatus> {
     let answer = timed(Operation::WhatsappSend, provider.send_text(channel, phone, text)).await;
-    let mut conn = db.acquire().await?;
-    match answer {
-        Ok(provider_id) => {
-            let update = StatusUpdate { provider_message_id: Some(&provider_id.0), ..Default::default() };
-            let recorded = match messages::update_message_status(
-                &mut conn,
-                company_id,
-                message_id,
-                MessageStatus::Sent,
-                &update,
-            )
-            .await
-            {
-                // The provider reused an id we hold for another message. The
-                // send itself succeeded: record it without the id rather
-                // than leave the agent looking at a clock forever.
-                Err(DomainError::Internal(e))
-                    if e.downcast_ref::<sqlx::Error>().and_then(violated_constraint)
-                        == Some("messages_provider_id_per_company") =>
-                {
-                    tracing::error!(%message_id, provider_message_id = %provider_id.0, "provider reused a message id");
-                    let update = StatusUpdate::default();
-                    messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Sent, &update)
-                        .await?
-                }
-                other => other?,
-            };
-            match recorded {
-                StatusChange::Applied => Ok(MessageStatus::Sent),
-                // A webhook overtook the provider's answer: report where it is.
-                StatusChange::Ignored => Ok(messages::find(&mut *conn, company_id, message_id).await?.status),
-            }
-        }
-        Err(e) => {
-            let update = StatusUpdate {
-                error_code: Some(e.code.as_deref().unwrap_or("WHATSAPP_SEND_FAILED")),
-                error_message: Some(&e.message),
-                ..Default::default()
-            };
-            messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Failed, &update).await?;
-            tracing::warn!(
-                event = "message.failed",
-                %message_id,
-                provider_code = e.code.as_deref().unwrap_or(""),
-                transient = e.is_transient(),
-                reason = %e.message,
-            );
-            Err(DomainError::WhatsappSendFailed {
-                message_id: message_id.0,
-                conversation_id: conversation_id.0,
-                provider_code: e.code.clone(),
-                reason: e.message.clone(),
-                transient: e.is_transient(),
-            })
-        }
+    let e = match answer {
+        Ok(provider_id) => return delivery::record_sent(db, company_id, message_id, &provider_id.0).await,
+        Err(e) => e,
+    };
+    let code = e.code.as_deref().unwrap_or("WHATSAPP_SEND_FAILED");
+    if e.is_transient()
+        && delivery::schedule_retry(db, company_id, message_id, Some(code), &e.message, e.retry_after).await?
+    {
+        return Ok(MessageStatus::Sending);
     }
+    let update = StatusUpdate { error_code: Some(code), error_message: Some(&e.message), ..Default::default() };
+    let mut conn = db.acquire().await?;
+    messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Failed, &update).await?;
+    tracing::warn!(
+        event = "message.failed",
+        %message_id,
+        provider_code = e.code.as_deref().unwrap_or(""),
+        transient = e.is_transient(),
+        reason = %e.message,
+    );
+    Err(DomainError::WhatsappSendFailed {
+        message_id: message_id.0,
+        conversation_id: conversation_id.0,
+        provider_code: e.code.clone(),
+        reason: e.message.clone(),
+        transient: e.is_transient(),
+    })
 }
 
 #[derive(sqlx::FromRow)]

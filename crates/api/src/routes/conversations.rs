@@ -87,7 +87,7 @@ pub async fn messages(
     params(("id" = uuid::Uuid, Path, description = "Conversation id")),
     request_body = SendMessageRequest,
     responses(
-        (status = 201, description = "Stored and accepted by WhatsApp", body = SendNewMessageOutput),
+        (status = 201, description = "Stored, and accepted by WhatsApp (`sent`) or waiting for an automatic retry after a transient failure (`sending`)", body = SendNewMessageOutput),
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such conversation in your company", body = ErrorBody),

@@ -15,13 +15,13 @@ use crate::state::AppState;
     post, path = "/api/messages", tag = "messages",
     request_body = SendNewMessageRequest,
     responses(
-        (status = 201, description = "Stored and accepted by WhatsApp", body = SendNewMessageOutput),
+        (status = 201, description = "Stored, and accepted by WhatsApp (`sent`) or waiting for an automatic retry after a transient failure (`sending`)", body = SendNewMessageOutput),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not signed in, or companyId is not your company", body = ErrorBody),
         (status = 409, description = "Same clientKey sent before (`messageId` names it), or no channel", body = ErrorBody),
         (status = 422, description = "Invalid phone number or text (`field` names it)", body = ErrorBody),
         (status = 429, description = "Too many sends; see Retry-After", body = ErrorBody),
-        (status = 502, description = "WhatsApp refused; the message is stored as failed (`messageId`, `conversationId`) and can be retried", body = ErrorBody),
+        (status = 502, description = "WhatsApp refused for good (or every automatic retry failed); the message is stored as failed (`messageId`, `conversationId`) and can be retried", body = ErrorBody),
     ),
     security(("session" = []), ("bearer" = []))
 )]
@@ -46,7 +46,7 @@ pub async fn send(
     post, path = "/api/messages/{id}/retry", tag = "messages",
     params(("id" = uuid::Uuid, Path, description = "Message id")),
     responses(
-        (status = 200, description = "Accepted by WhatsApp this time", body = SendNewMessageOutput),
+        (status = 200, description = "Accepted by WhatsApp this time (`sent`), or retried automatically after a transient failure (`sending`)", body = SendNewMessageOutput),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such message in your company", body = ErrorBody),

@@ -287,3 +287,27 @@ async fn a_send_that_meta_refuses_through_the_plans_endpoint_says_why(db: PgPool
     let err = expect_error(res, 502, "WHATSAPP_SEND_FAILED").await;
     assert!(err["error"].as_str().unwrap().contains("24 hours"), "{err}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_transient_provider_failure_answers_201_sending_and_schedules_a_retry(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "busy", "code": 2}})))
+        .mount(&app.meta)
+        .await;
+    let res = app
+        .as_a(Method::POST, "/api/messages")
+        .json(&json!({"phoneNumber": "+14155550100", "messageText": "soon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let out: Value = res.json().await.unwrap();
+    assert_eq!(out["message"]["status"], "sending");
+    let scheduled: bool = sqlx::query_scalar("SELECT next_attempt_at IS NOT NULL FROM messages WHERE id = $1::uuid")
+        .bind(out["messageId"].as_str().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(scheduled);
+}

@@ -5,6 +5,7 @@ mod auth;
 mod common;
 mod concurrency;
 mod contacts_and_conversations;
+mod delivery;
 mod inbound;
 mod listing;
 mod management;

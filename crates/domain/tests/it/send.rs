@@ -282,7 +282,7 @@ async fn send_in_another_companys_conversation_is_not_found_and_sends_nothing(db
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn retrying_a_failed_message_sends_it_again_on_the_same_row(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let provider = ScriptedProvider::answering([Err(ProviderError::transient(Some("130429"), "Rate limit hit"))]);
+    let provider = ScriptedProvider::answering([Err(ProviderError::permanent(Some("131026"), "Undeliverable"))]);
     let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "again")).await.unwrap_err();
     let DomainError::WhatsappSendFailed { message_id, .. } = e else { unreachable!() };
 
@@ -308,7 +308,7 @@ async fn retrying_a_failed_message_sends_it_again_on_the_same_row(db: PgPool) {
 async fn a_retry_that_fails_again_leaves_the_message_failed_with_the_new_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let provider = ScriptedProvider::answering([
-        Err(ProviderError::transient(None, "timeout")),
+        Err(ProviderError::permanent(Some("131047"), "Outside the window")),
         Err(ProviderError::permanent(Some("131026"), "Not a WhatsApp number")),
     ]);
     let e = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "x")).await.unwrap_err();

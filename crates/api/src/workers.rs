@@ -1,0 +1,76 @@
+//! Background work of every server process: automatic retries, the sweeper
+//! for unknown deliveries, and clean-ups. Every job claims its rows with
+//! `FOR UPDATE SKIP LOCKED`, so any number of replicas can run them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use inbox_domain::provider::WhatsappProvider;
+use inbox_domain::{auth, delivery};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// The running jobs; dropping this stops them.
+pub struct Workers(Vec<JoinHandle<()>>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for job in &self.0 {
+            job.abort();
+        }
+    }
+}
+
+pub fn start(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> Workers {
+    let stuck_after = Duration::from_secs(config.sending_timeout_secs);
+    let retries = {
+        let (db, provider) = (db.clone(), provider.clone());
+        every(Duration::from_secs(1), move || {
+            let (db, provider) = (db.clone(), provider.clone());
+            async move {
+                // Drain what is due, a batch at a time.
+                while let Ok(n) = delivery::run_due_retries(&db, provider.as_ref(), 20).await {
+                    if n < 20 {
+                        break;
+                    }
+                }
+            }
+        })
+    };
+    let sweeper = {
+        let db = db.clone();
+        every(Duration::from_secs(15), move || {
+            let db = db.clone();
+            async move {
+                if let Err(e) = delivery::sweep_unknown_deliveries(&db, stuck_after, 500).await {
+                    tracing::warn!(error = %e, "sweeper failed");
+                }
+            }
+        })
+    };
+    let cleanup = every(Duration::from_secs(3600), move || {
+        let db = db.clone();
+        async move {
+            let _ = auth::purge_expired_sessions(&db).await;
+            let _ = delivery::purge_stale_pending_statuses(&db).await;
+        }
+    });
+    Workers(vec![retries, sweeper, cleanup])
+}
+
+fn every<F, Fut>(period: Duration, job: F) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            job().await;
+        }
+    })
+}

@@ -1,0 +1,227 @@
+//! After the send: automatic retries, provider statuses (also early and
+//! out of order), and the sweeper.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use inbox_domain::delivery::{self, ProviderStatus, StatusOutcome};
+use inbox_domain::messages;
+use inbox_domain::provider::{ProviderError, ProviderMessageId, ScriptedProvider};
+use inbox_domain::send;
+use inbox_types::{ErrorCode, MessageId, MessageStatus};
+use sqlx::PgPool;
+
+use crate::common::*;
+
+async fn make_due(db: &PgPool, id: MessageId) {
+    sqlx::query("UPDATE messages SET next_attempt_at = now() - interval '1 second' WHERE id = $1 AND next_attempt_at IS NOT NULL")
+        .bind(id.0)
+        .execute(db)
+        .await
+        .unwrap();
+}
+
+async fn next_attempt_in(db: &PgPool, id: MessageId) -> Option<f64> {
+    sqlx::query_scalar("SELECT EXTRACT(EPOCH FROM next_attempt_at - now())::float8 FROM messages WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::answering([Err(ProviderError::transient(Some("130429"), "Rate limit hit"))]);
+    let out = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    assert_eq!(out.message.status, MessageStatus::Sending, "the send answers at once, still sending");
+    let id = MessageId(out.message_id);
+    let wait = next_attempt_in(&db, id).await.expect("a retry is scheduled");
+    assert!((0.5..=3.0).contains(&wait), "first retry after about 2 s, got {wait}");
+
+    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "not due yet");
+    make_due(&db, id).await;
+    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 1);
+    assert_eq!(provider.calls().len(), 2);
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Sent);
+    assert_eq!(m.provider_message_id.as_deref(), Some("wamid.test.2"));
+    assert_eq!(next_attempt_in(&db, id).await, None);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_retry_waits_as_long_as_the_provider_asks(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let busy = ProviderError::transient(Some("429"), "slow down").with_retry_after(Some(Duration::from_secs(40)));
+    let provider = ScriptedProvider::answering([Err(busy)]);
+    let out = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    let wait = next_attempt_in(&db, MessageId(out.message_id)).await.unwrap();
+    assert!((38.0..=41.0).contains(&wait), "{wait}");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn when_the_attempts_run_out_the_message_fails_with_the_last_error(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let attempts = delivery::retry_policy().max_attempts as usize;
+    let provider = ScriptedProvider::answering(
+        (0..attempts).map(|i| Err(ProviderError::transient(Some("500"), format!("down {i}")))),
+    );
+    let out = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    let id = MessageId(out.message_id);
+    for _ in 1..attempts {
+        make_due(&db, id).await;
+        delivery::run_due_retries(&db, &provider, 10).await.unwrap();
+    }
+    assert_eq!(provider.calls().len(), attempts);
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Failed);
+    assert_eq!(m.error_message.as_deref(), Some(format!("down {}", attempts - 1).as_str()));
+    make_due(&db, id).await;
+    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "nothing more is sent");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn concurrent_retry_workers_send_a_due_message_once(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = Arc::new(ScriptedProvider::answering([Err(ProviderError::transient(None, "timeout"))]));
+    let out = send::send_new_message(&db, &*provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    make_due(&db, MessageId(out.message_id)).await;
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, provider) = (db.clone(), provider.clone());
+            tokio::spawn(async move { delivery::run_due_retries(&db, &*provider, 10).await.unwrap() })
+        })
+        .collect();
+    let claimed: usize = futures::future::join_all(workers).await.into_iter().map(Result::unwrap).sum();
+    assert_eq!(claimed, 1);
+    assert_eq!(provider.calls().len(), 2, "the first send and exactly one retry");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn the_sweeper_fails_messages_stuck_in_sending_and_nothing_else(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::answering([Err(ProviderError::transient(None, "timeout"))]);
+    let scheduled =
+        send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "retrying")).await.unwrap();
+    let sent = t.send(&db, &provider, "+14155550100", "fine").await;
+    // A message whose process died between commit and the provider's answer.
+    let stuck = messages::create_message(
+        &db,
+        &messages::NewMessage::outbound(
+            t.company,
+            inbox_types::ConversationId(sent.conversation_id),
+            inbox_types::ContactId(sent.contact_id),
+            "stuck",
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    let fresh = messages::create_message(
+        &db,
+        &messages::NewMessage::outbound(
+            t.company,
+            inbox_types::ConversationId(sent.conversation_id),
+            inbox_types::ContactId(sent.contact_id),
+            "just now",
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE messages SET updated_at = now() - interval '10 minutes' WHERE id = ANY($1)")
+        .bind(vec![stuck.id, scheduled.message_id, sent.message_id])
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let swept = delivery::sweep_unknown_deliveries(&db, Duration::from_secs(120), 100).await.unwrap();
+    assert_eq!(swept, [MessageId(stuck.id)]);
+    let m = messages::find(&db, t.company, MessageId(stuck.id)).await.unwrap();
+    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Failed, Some("DELIVERY_UNKNOWN")));
+    for untouched in [scheduled.message_id, fresh.id] {
+        assert_eq!(messages::find(&db, t.company, MessageId(untouched)).await.unwrap().status, MessageStatus::Sending);
+    }
+    assert_eq!(provider.calls().len(), 2, "the sweeper sends nothing");
+}
+
+fn status(pid: &str, status: MessageStatus) -> ProviderStatus {
+    ProviderStatus { provider_message_id: pid.into(), status, error_code: None, error_message: None }
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn provider_statuses_move_a_message_forward_only(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::answering([Ok(ProviderMessageId("wamid.A".into()))]);
+    let out = t.send(&db, &provider, "+14155550100", "hi").await;
+    let id = MessageId(out.message_id);
+    use MessageStatus::*;
+    for (s, expected) in [
+        (Delivered, StatusOutcome::Applied(id)),
+        (Delivered, StatusOutcome::Stale(id)),
+        (Read, StatusOutcome::Applied(id)),
+        (Delivered, StatusOutcome::Stale(id)),
+        (Sent, StatusOutcome::Stale(id)),
+        (Failed, StatusOutcome::Stale(id)),
+    ] {
+        assert_eq!(
+            delivery::apply_provider_status(&db, t.company, &status("wamid.A", s)).await.unwrap(),
+            expected,
+            "{s}"
+        );
+    }
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, Read);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_failed_status_after_sent_fails_the_message_with_the_providers_error(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::answering([Ok(ProviderMessageId("wamid.F".into()))]);
+    let out = t.send(&db, &provider, "+14155550100", "hi").await;
+    let failed = ProviderStatus {
+        provider_message_id: "wamid.F".into(),
+        status: MessageStatus::Failed,
+        error_code: Some("131026".into()),
+        error_message: Some("Message undeliverable".into()),
+    };
+    delivery::apply_provider_status(&db, t.company, &failed).await.unwrap();
+    let m = messages::find(&db, t.company, MessageId(out.message_id)).await.unwrap();
+    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Failed, Some("131026")));
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn statuses_that_overtake_the_send_are_applied_when_the_id_is_recorded(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    // The webhook says delivered, then read, before our send recorded the id.
+    for s in [MessageStatus::Read, MessageStatus::Delivered] {
+        let outcome = delivery::apply_provider_status(&db, t.company, &status("wamid.test.1", s)).await.unwrap();
+        assert_eq!(outcome, StatusOutcome::Pending);
+    }
+    let out = t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "hi").await;
+    assert_eq!(out.message.status, MessageStatus::Read, "the send reports where the message really is");
+    let m = messages::find(&db, t.company, MessageId(out.message_id)).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Read);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_statuses").fetch_one(&db).await.unwrap();
+    assert_eq!(left, 0);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_status_for_another_companys_provider_id_never_touches_its_message(db: PgPool) {
+    let a = Tenant::new(&db, "Acme").await;
+    let b = Tenant::new(&db, "Globex").await;
+    let out = a
+        .send(&db, &ScriptedProvider::answering([Ok(ProviderMessageId("wamid.A1".into()))]), "+14155550100", "x")
+        .await;
+    let outcome =
+        delivery::apply_provider_status(&db, b.company, &status("wamid.A1", MessageStatus::Read)).await.unwrap();
+    assert_eq!(outcome, StatusOutcome::Pending);
+    assert_eq!(messages::find(&db, a.company, MessageId(out.message_id)).await.unwrap().status, MessageStatus::Sent);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn providers_never_report_sending(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let e =
+        delivery::apply_provider_status(&db, t.company, &status("wamid.X", MessageStatus::Sending)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ValidationError);
+}
