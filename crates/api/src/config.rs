@@ -225,6 +225,12 @@ impl Config {
             meta_api_version: self.meta_api_version.clone(),
             twilio_api_base: self.twilio_api_base.clone(),
             timeout: std::time::Duration::from_secs(self.provider_timeout_secs),
+            sandbox_webhook_url: Some(
+                self.sandbox_webhook_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}/api/whatsapp/webhook", self.bind)),
+            ),
+            ..inbox_whatsapp::ProvidersConfig::default()
         }
     }
 

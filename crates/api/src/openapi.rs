@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, conversations, messages, ops, users, whatsapp};
+use crate::routes::{auth, conversations, messages, ops, users, webhook, whatsapp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,7 @@ use crate::routes::{auth, conversations, messages, ops, users, whatsapp};
         conversations::archive, conversations::unarchive, conversations::favorite, conversations::unfavorite,
         messages::send, messages::retry,
         whatsapp::send,
+        webhook::verify, webhook::receive_meta, webhook::receive_twilio,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&SecuritySchemes),
@@ -38,6 +39,7 @@ use crate::routes::{auth, conversations, messages, ops, users, whatsapp};
         (name = "messages", description = "Read and send messages"),
         (name = "users", description = "The company's agents"),
         (name = "whatsapp", description = "The plan's WhatsApp send endpoint"),
+        (name = "webhooks", description = "Callbacks from WhatsApp providers (signed; not for API clients)"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

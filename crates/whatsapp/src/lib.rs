@@ -20,10 +20,11 @@ mod classify;
 mod meta;
 mod sandbox;
 mod twilio;
+pub mod webhook;
 
 pub use classify::SendFailure;
 pub use meta::MetaCloudApi;
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, SandboxDelays};
 pub use twilio::Twilio;
 
 /// Where the providers' APIs are and how long to wait for them.
@@ -38,6 +39,10 @@ pub struct ProvidersConfig {
     /// The longest a provider call may take before it counts as a transient
     /// failure with delivery unknown.
     pub timeout: Duration,
+    /// Where the sandbox posts its statuses and replies (our own webhook);
+    /// `None`: it posts nothing.
+    pub sandbox_webhook_url: Option<String>,
+    pub sandbox_delays: SandboxDelays,
 }
 
 impl Default for ProvidersConfig {
@@ -47,6 +52,8 @@ impl Default for ProvidersConfig {
             meta_api_version: "v21.0".into(),
             twilio_api_base: "https://api.twilio.com".into(),
             timeout: Duration::from_secs(10),
+            sandbox_webhook_url: None,
+            sandbox_delays: SandboxDelays::default(),
         }
     }
 }
@@ -66,8 +73,11 @@ impl Providers {
         let http = http_client(config.timeout);
         Self {
             meta: MetaCloudApi::new(http.clone(), &config.meta_api_base, &config.meta_api_version),
-            twilio: Twilio::new(http, &config.twilio_api_base),
-            sandbox: Sandbox::new(),
+            twilio: Twilio::new(http.clone(), &config.twilio_api_base),
+            sandbox: match config.sandbox_webhook_url {
+                Some(url) => Sandbox::with_webhook(http, url, config.sandbox_delays),
+                None => Sandbox::new(),
+            },
             timeout: config.timeout,
         }
     }

@@ -1,32 +1,74 @@
 //! A provider that needs no account and no network, for `make run` and
 //! demos. Numbers ending in 0000 fail for good and ones ending in 0429 are
 //! rate limited, so people can try failure and retry.
+//!
+//! With a webhook URL it behaves like Meta end to end: a moment after a
+//! send it posts `delivered`, then `read`, and for every third message a
+//! reply from the customer, signed with the channel's app secret, through
+//! our real webhook path.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
 use inbox_domain::channels::Channel;
 use inbox_domain::provider::ProviderMessageId;
-use inbox_types::{E164Phone, MessageText};
+use inbox_types::{E164Phone, MessageStatus, MessageText};
 
 use crate::classify::SendFailure;
+use crate::webhook::meta;
+
+/// When the sandbox's callbacks follow a send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxDelays {
+    pub delivered: Duration,
+    pub read: Duration,
+    pub reply: Duration,
+}
+
+impl Default for SandboxDelays {
+    fn default() -> Self {
+        Self {
+            delivered: Duration::from_millis(1000),
+            read: Duration::from_millis(2500),
+            reply: Duration::from_millis(4000),
+        }
+    }
+}
+
+const REPLIES: [&str; 6] = [
+    "Thanks! 👍",
+    "Great, see you then.",
+    "Perfect, thank you so much!",
+    "Got it 🙂",
+    "Could you send me the details by email too?",
+    "Ok! What time do you open tomorrow?",
+];
 
 /// Accepts sends locally.
-///
-/// A struct built by [`Sandbox::new`] rather than a unit value, so what it
-/// will need later (a hook that posts delivered and read statuses back
-/// through the webhook) can be added without changing its callers.
 #[derive(Debug, Default)]
 #[non_exhaustive]
-pub struct Sandbox {}
+pub struct Sandbox {
+    webhook: Option<(reqwest::Client, String)>,
+    delays: SandboxDelays,
+    accepted: AtomicU64,
+}
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {}
+        Self::default()
+    }
+
+    /// A sandbox that posts its statuses and replies to `url`.
+    pub fn with_webhook(http: reqwest::Client, url: String, delays: SandboxDelays) -> Self {
+        Self { webhook: Some((http, url)), delays, accepted: AtomicU64::new(0) }
     }
 
     /// Answers at once: an id shaped like Meta's, or the failure its magic
     /// numbers stand for, with the codes Meta would use.
     pub async fn send(
         &self,
-        _channel: &Channel,
+        channel: &Channel,
         to: &E164Phone,
         _text: &MessageText,
     ) -> Result<ProviderMessageId, SendFailure> {
@@ -42,6 +84,71 @@ impl Sandbox {
                 "Rate limit hit; try again shortly (sandbox: numbers ending in 0429 are always rate limited).",
             ));
         }
-        Ok(ProviderMessageId(format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple())))
+        let id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
+        // Every third accepted message gets a reply from the customer.
+        let replies = self.accepted.fetch_add(1, Ordering::Relaxed) % 3 == 2;
+        if let Some((http, url)) = &self.webhook {
+            self.post_callbacks(http.clone(), url.clone(), channel, to, &id, replies);
+        }
+        Ok(ProviderMessageId(id))
+    }
+
+    fn post_callbacks(
+        &self,
+        http: reqwest::Client,
+        url: String,
+        channel: &Channel,
+        to: &E164Phone,
+        id: &str,
+        replies: bool,
+    ) {
+        let Some(secret) = channel.app_secret.as_ref().map(|s| s.expose().to_owned()) else {
+            tracing::warn!(channel_id = %channel.id, "sandbox channel has no app secret; it posts no statuses");
+            return;
+        };
+        let phone_number_id = channel.external_id.clone();
+        let recipient = to.digits().to_owned();
+        let id = id.to_owned();
+        let delays = self.delays;
+        tokio::spawn(async move {
+            let post = |body: Vec<u8>| {
+                let signature = meta::sign(secret.as_bytes(), &body);
+                http.post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", signature)
+                    .body(body)
+                    .send()
+            };
+            let mut waited = Duration::ZERO;
+            let mut steps =
+                vec![(delays.delivered, Some(MessageStatus::Delivered)), (delays.read, Some(MessageStatus::Read))];
+            if replies {
+                steps.push((delays.reply, None));
+            }
+            for (at, status) in steps {
+                tokio::time::sleep(at.saturating_sub(waited)).await;
+                waited = at;
+                let body = match status {
+                    Some(status) => meta::status_payload(&phone_number_id, &id, status, &recipient, Utc::now()),
+                    None => {
+                        let reply = REPLIES[id.len() % REPLIES.len()];
+                        let reply_id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
+                        meta::text_message_payload(
+                            &phone_number_id,
+                            &recipient,
+                            "Sandbox contact",
+                            &reply_id,
+                            reply,
+                            Utc::now(),
+                        )
+                    }
+                };
+                match post(body).await {
+                    Ok(res) if res.status().is_success() => {}
+                    Ok(res) => tracing::warn!(status = %res.status(), "sandbox webhook was refused"),
+                    Err(e) => tracing::warn!(error = %e.without_url(), "sandbox webhook could not be posted"),
+                }
+            }
+        });
     }
 }

@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod messages;
 pub mod ops;
 pub mod users;
+pub mod webhook;
 pub mod whatsapp;
 
 use actix_web::web;
@@ -35,6 +36,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(messages::send)
         .service(messages::retry)
         .service(whatsapp::send)
+        .service(webhook::verify)
+        .service(webhook::receive_meta)
+        .service(webhook::receive_twilio)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics);

@@ -1,12 +1,13 @@
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use inbox_api::config::Config;
 use inbox_domain::channels::{self, NewChannel, ProviderKind};
 use inbox_domain::companies;
 use inbox_domain::users::{self, NewUser, Password, Role, User};
 use inbox_types::CompanyId;
-use inbox_whatsapp::{Providers, ProvidersConfig};
+use inbox_whatsapp::{Providers, ProvidersConfig, SandboxDelays};
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -90,9 +91,18 @@ impl TestApp {
         let meta = MockServer::start().await;
         let a = tenant(&db, "Acme", "100000000000001").await;
         let b = tenant(&db, "Globex", "100000000000002").await;
-        let provider = Providers::new(ProvidersConfig { meta_api_base: meta.uri(), ..ProvidersConfig::default() });
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
+        let provider = Providers::new(ProvidersConfig {
+            meta_api_base: meta.uri(),
+            sandbox_webhook_url: Some(format!("{address}/api/whatsapp/webhook")),
+            sandbox_delays: SandboxDelays {
+                delivered: Duration::from_millis(50),
+                read: Duration::from_millis(150),
+                reply: Duration::from_millis(250),
+            },
+            ..ProvidersConfig::default()
+        });
         let server = inbox_api::server::start(&config, db.clone(), Arc::new(provider), listener).unwrap();
         tokio::spawn(server);
         let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -9,3 +9,4 @@ mod conversations;
 mod errors;
 mod messages;
 mod operations;
+mod webhooks;

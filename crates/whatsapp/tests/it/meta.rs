@@ -178,9 +178,9 @@ async fn meta_429_with_retry_after_is_transient_and_says_when_to_retry() {
     assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Transient, Some("http_429")));
     assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
     assert!(f.error.message.contains("retry after 7 s"), "{}", f.error.message);
-    // The trait carries the same error, the wait only in its message.
+    // The trait carries the same error and the wait.
     let e = providers.send_text(&meta_channel(), &to(), &text("hi")).await.unwrap_err();
-    assert_eq!(e, f.error);
+    assert_eq!(e, f.error.clone().with_retry_after(Some(Duration::from_secs(7))));
 }
 
 #[tokio::test]

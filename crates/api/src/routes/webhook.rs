@@ -1,0 +1,281 @@
+//! The providers' callbacks: Meta's (and the sandbox's, which speaks Meta's
+//! format) and Twilio's. Signatures are checked on the raw body before
+//! anything is acted on; every callback is stored; repeats change nothing.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use inbox_domain::channels::{self, Channel, ProviderKind};
+use inbox_domain::delivery::{self, ProviderStatus};
+use inbox_domain::inbound::{self, InboundMessage};
+use inbox_domain::{DomainError, webhook_events};
+use inbox_types::{CompanyId, E164Phone, ErrorBody};
+use inbox_whatsapp::webhook::{meta, twilio};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Largest callback body accepted (Meta batches up to a few hundred KB).
+const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+async fn raw_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::malformed("body", "the body could not be read"))?;
+        if body.len() + chunk.len() > MAX_WEBHOOK_BYTES {
+            return Err(ApiError::TooLarge { limit: MAX_WEBHOOK_BYTES });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn bad_signature() -> ApiError {
+    ApiError::Domain(DomainError::Unauthorized("The webhook signature does not match".into()))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Challenge {
+    #[serde(rename = "hub.mode")]
+    #[param(rename = "hub.mode", example = "subscribe")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    #[param(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    #[param(rename = "hub.challenge", example = "1158201444")]
+    challenge: Option<String>,
+}
+
+/// Meta's webhook verification: echoes `hub.challenge` when
+/// `hub.verify_token` is a channel's verify token.
+#[utoipa::path(
+    get, path = "/api/whatsapp/webhook", tag = "webhooks",
+    params(Challenge),
+    responses(
+        (status = 200, description = "The challenge, as plain text", body = String),
+        (status = 403, description = "No channel has this verify token", body = ErrorBody),
+    ),
+    security(())
+)]
+#[get("/api/whatsapp/webhook")]
+pub async fn verify(state: web::Data<AppState>, query: web::Query<Challenge>) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    for channel in channels::meta_format_channels(&state.db).await? {
+        let Some(expected) = &channel.verify_token else { continue };
+        if let Some(challenge) = meta::verify_challenge(
+            q.mode.as_deref(),
+            q.verify_token.as_deref(),
+            q.challenge.as_deref(),
+            expected.expose(),
+        ) {
+            return Ok(HttpResponse::Ok().content_type("text/plain").body(challenge));
+        }
+    }
+    Err(ApiError::Domain(DomainError::Forbidden("The verify token matches no channel".into())))
+}
+
+/// Statuses and inbound messages in Meta's format, signed with
+/// `X-Hub-Signature-256` (the channel's app secret).
+#[utoipa::path(
+    post, path = "/api/whatsapp/webhook", tag = "webhooks",
+    request_body(content = serde_json::Value, description = "Meta's webhook payload", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Received (also for repeats and for ids we do not know)"),
+        (status = 400, description = "Not a Meta webhook payload", body = ErrorBody),
+        (status = 401, description = "Missing or wrong signature; nothing was changed", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/api/whatsapp/webhook")]
+pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: web::Payload) -> ApiResult<HttpResponse> {
+    let raw = raw_body(body).await?;
+    let signature = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    // Find the app secret that signed this body; only its channels may be
+    // touched by it.
+    let channels = channels::meta_format_channels(&state.db).await?;
+    let signer = channels.iter().find_map(|c| {
+        let secret = c.app_secret.as_ref()?.expose();
+        meta::verify_signature(secret.as_bytes(), &raw, signature).then_some(secret)
+    });
+    let Some(secret) = signer else { return Err(bad_signature()) };
+    let signed_by: Vec<&Channel> =
+        channels.iter().filter(|c| c.app_secret.as_ref().is_some_and(|s| s.expose() == secret)).collect();
+
+    let events = meta::parse(&raw).map_err(|e| ApiError::malformed("body", e.to_string()))?;
+    let payload: serde_json::Value = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
+    let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
+    let provider = first.map_or(ProviderKind::Meta, |c| c.provider);
+    let Some(event_id) = webhook_events::record(
+        &state.db,
+        provider,
+        first.map(|c| c.company_id),
+        first.map(|c| c.id),
+        &raw,
+        &payload,
+        true,
+    )
+    .await?
+    else {
+        tracing::info!("repeated webhook delivery ignored");
+        return Ok(HttpResponse::Ok().finish());
+    };
+
+    let mut problems = Vec::new();
+    for event in &events {
+        let Some(channel) = channel_of(phone_number_id_of(event)) else {
+            problems.push(format!("unknown phone_number_id {}", phone_number_id_of(event)));
+            continue;
+        };
+        if let Err(e) = apply_meta_event(&state, channel, event).await {
+            // One bad event must not make the provider resend the rest.
+            tracing::warn!(error = %e, "webhook event not applied");
+            problems.push(e.to_string());
+        }
+    }
+    let error = (!problems.is_empty()).then(|| problems.join("; "));
+    webhook_events::finish(&state.db, event_id, error.as_deref()).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn phone_number_id_of(event: &meta::MetaEvent) -> &str {
+    match event {
+        meta::MetaEvent::Status { phone_number_id, .. } | meta::MetaEvent::Message { phone_number_id, .. } => {
+            phone_number_id
+        }
+    }
+}
+
+async fn apply_meta_event(state: &AppState, channel: &Channel, event: &meta::MetaEvent) -> Result<(), DomainError> {
+    match event {
+        meta::MetaEvent::Status { provider_message_id, status, error_code, error_message, .. } => {
+            let s = ProviderStatus {
+                provider_message_id: provider_message_id.clone(),
+                status: *status,
+                error_code: error_code.clone(),
+                error_message: error_message.clone(),
+            };
+            delivery::apply_provider_status(&state.db, channel.company_id, &s).await?;
+        }
+        meta::MetaEvent::Message {
+            provider_message_id, from, profile_name, content, media_type, timestamp, ..
+        } => {
+            let from = E164Phone::parse(&format!("+{}", from.trim_start_matches('+')))?;
+            let m = InboundMessage {
+                channel_id: Some(channel.id),
+                from,
+                profile_name: profile_name.clone(),
+                provider_message_id: provider_message_id.clone(),
+                content: content.clone(),
+                media_type: media_type.clone(),
+                media_url: None,
+                sent_at: *timestamp,
+            };
+            inbound::record_inbound_message(&state.db, channel.company_id, &m).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Twilio's status callbacks and inbound messages, signed with
+/// `X-Twilio-Signature` (the account's auth token).
+#[utoipa::path(
+    post, path = "/api/whatsapp/webhook/twilio", tag = "webhooks",
+    request_body(content = String, description = "Twilio's form-encoded callback", content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Received"),
+        (status = 400, description = "Not a Twilio callback", body = ErrorBody),
+        (status = 401, description = "Missing or wrong signature, or unknown number; nothing was changed", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/api/whatsapp/webhook/twilio")]
+pub async fn receive_twilio(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let raw = raw_body(body).await?;
+    let params: Vec<(String, String)> = form_urlencoded::parse(&raw).into_owned().collect();
+    let event = twilio::parse(&params).map_err(|e| ApiError::malformed("body", e.to_string()))?;
+    let our_number = match &event {
+        twilio::TwilioEvent::Status { sender, .. } => Some(sender.as_str()),
+        twilio::TwilioEvent::Message { receiver, .. } => Some(receiver.as_str()),
+        _ => None,
+    };
+    // The number names the channel, whose auth token must have signed the
+    // request before anything is stored or changed.
+    let channel = match our_number {
+        Some(n) => channels::find_by_external_id(&state.db, ProviderKind::Twilio, n).await?,
+        None => None,
+    };
+    let Some(channel) = channel else { return Err(bad_signature()) };
+    let token = channel.credential("auth_token").unwrap_or_default();
+    let url = public_url(&req, state.public_origin.as_deref());
+    let signature = req.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    if token.is_empty() || !twilio::verify_signature(&token, &url, &params, signature) {
+        return Err(bad_signature());
+    }
+    let payload = serde_json::Value::Object(params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect());
+    let Some(event_id) = webhook_events::record(
+        &state.db,
+        ProviderKind::Twilio,
+        Some(channel.company_id),
+        Some(channel.id),
+        &raw,
+        &payload,
+        true,
+    )
+    .await?
+    else {
+        return Ok(HttpResponse::Ok().finish());
+    };
+    let result = apply_twilio_event(&state, channel.company_id, &channel, event).await;
+    webhook_events::finish(&state.db, event_id, result.as_ref().err().map(|e| e.to_string()).as_deref()).await?;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "twilio callback not applied");
+    }
+    // Twilio expects TwiML or an empty answer.
+    Ok(HttpResponse::Ok().content_type("text/xml").body("<Response/>"))
+}
+
+async fn apply_twilio_event(
+    state: &AppState,
+    company_id: CompanyId,
+    channel: &Channel,
+    event: twilio::TwilioEvent,
+) -> Result<(), DomainError> {
+    match event {
+        twilio::TwilioEvent::Status { provider_message_id, status, error_code, error_message, .. } => {
+            let s = ProviderStatus { provider_message_id, status, error_code, error_message };
+            delivery::apply_provider_status(&state.db, company_id, &s).await?;
+        }
+        twilio::TwilioEvent::Message { provider_message_id, from, profile_name, content, media_type, .. } => {
+            let m = InboundMessage {
+                channel_id: Some(channel.id),
+                from: E164Phone::parse(&from)?,
+                profile_name,
+                provider_message_id,
+                content,
+                media_type,
+                media_url: None,
+                sent_at: None,
+            };
+            inbound::record_inbound_message(&state.db, company_id, &m).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The URL Twilio called, which its signature covers: the public origin when
+/// configured (behind a proxy), else what the request says.
+fn public_url(req: &HttpRequest, public_origin: Option<&str>) -> String {
+    let conn = req.connection_info();
+    let origin = public_origin
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("{}://{}", conn.scheme(), conn.host()));
+    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
+    format!("{origin}{path_and_query}")
+}

@@ -1,0 +1,315 @@
+//! Provider callbacks through HTTP: signatures, statuses (repeated, late,
+//! early), inbound messages, and tenant isolation.
+
+use chrono::Utc;
+use inbox_types::MessageStatus;
+use inbox_whatsapp::webhook::{meta, twilio};
+use reqwest::Method;
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::helpers::*;
+
+impl TestApp {
+    /// Posts a Meta-format body signed with `secret`.
+    pub async fn post_meta(&self, body: Vec<u8>, secret: &str) -> reqwest::Response {
+        let signature = meta::sign(secret.as_bytes(), &body);
+        self.anonymous(Method::POST, "/api/whatsapp/webhook")
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn status_of(&self, message_id: &str) -> String {
+        sqlx::query_scalar("SELECT status FROM messages WHERE id = $1::uuid")
+            .bind(message_id)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn provider_id_of(&self, message_id: &str) -> String {
+        sqlx::query_scalar("SELECT provider_message_id FROM messages WHERE id = $1::uuid")
+            .bind(message_id)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+const SECRET_A: &str = "secret-acme";
+const SECRET_B: &str = "secret-globex";
+
+fn status_body(app: &TestApp, wamid: &str, status: MessageStatus) -> Vec<u8> {
+    meta::status_payload(&app.a.phone_number_id, wamid, status, "14155550100", Utc::now())
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn meta_verifies_the_webhook_with_the_channels_verify_token(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let url = "/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=verify-acme&hub.challenge=1158201444";
+    let res = app.anonymous(Method::GET, url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "1158201444");
+    let res = app
+        .anonymous(Method::GET, "/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn signed_statuses_move_the_message_forward_and_repeats_change_nothing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let out = app.send_as_a("+14155550100", "tick tock").await;
+    let id = out["messageId"].as_str().unwrap();
+    let wamid = app.provider_id_of(id).await;
+
+    let delivered = status_body(&app, &wamid, MessageStatus::Delivered);
+    assert_eq!(app.post_meta(delivered.clone(), SECRET_A).await.status(), 200);
+    assert_eq!(app.status_of(id).await, "delivered");
+    assert_eq!(app.post_meta(status_body(&app, &wamid, MessageStatus::Read), SECRET_A).await.status(), 200);
+    assert_eq!(app.status_of(id).await, "read");
+    // The same delivery again, and a late "delivered": nothing moves back.
+    assert_eq!(app.post_meta(delivered, SECRET_A).await.status(), 200);
+    let late = meta::status_payload(
+        &app.a.phone_number_id,
+        &wamid,
+        MessageStatus::Delivered,
+        "14155550100",
+        Utc::now() + chrono::Duration::seconds(5),
+    );
+    assert_eq!(app.post_meta(late, SECRET_A).await.status(), 200);
+    assert_eq!(app.status_of(id).await, "read");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert_eq!(stored, 3, "each distinct callback is stored once");
+
+    let list: Value = app.as_a(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["conversations"][0]["lastMessageStatus"], "read", "the sidebar shows the blue ticks");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_bad_or_missing_signature_is_refused_and_changes_nothing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let out = app.send_as_a("+14155550100", "x").await;
+    let id = out["messageId"].as_str().unwrap();
+    let body = status_body(&app, &app.provider_id_of(id).await, MessageStatus::Read);
+    expect_error(app.post_meta(body.clone(), "not-the-secret").await, 401, "UNAUTHORIZED").await;
+    let res = app
+        .anonymous(Method::POST, "/api/whatsapp/webhook")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "UNAUTHORIZED").await;
+    assert_eq!(app.status_of(id).await, "sent");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_failed_status_after_sent_shows_the_providers_reason(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let out = app.send_as_a("+14155550100", "x").await;
+    let id = out["messageId"].as_str().unwrap();
+    let body = meta::failed_status_payload(
+        &app.a.phone_number_id,
+        &app.provider_id_of(id).await,
+        "14155550100",
+        Utc::now(),
+        131026,
+        "Message undeliverable",
+        "The recipient is not on WhatsApp",
+    );
+    assert_eq!(app.post_meta(body, SECRET_A).await.status(), 200);
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE id = $1::uuid")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("failed", Some("131026")));
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn an_inbound_message_opens_an_unread_conversation_with_the_profile_name(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let body = meta::text_message_payload(
+        &app.a.phone_number_id,
+        "34612345678",
+        "Lucía García",
+        "wamid.IN1",
+        "¡Hola! 👋",
+        Utc::now(),
+    );
+    assert_eq!(app.post_meta(body.clone(), SECRET_A).await.status(), 200);
+    assert_eq!(app.post_meta(body, SECRET_A).await.status(), 200, "a repeat is acknowledged");
+    let list: Value = app.as_a(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
+    let conv = &list["conversations"][0];
+    assert_eq!(conv["contact"]["name"], "Lucía García");
+    assert_eq!(conv["contact"]["phone"], "+34612345678");
+    assert_eq!(conv["unreadCount"], 1);
+    assert_eq!(conv["lastMessagePreview"], "¡Hola! 👋");
+    assert_eq!(conv["lastMessageDirection"], "inbound");
+    let other: Value = app.as_b(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
+    assert!(other["conversations"].as_array().unwrap().is_empty(), "company B sees nothing of it");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_company_cannot_touch_another_companys_messages_through_its_webhook(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let out = app.send_as_a("+14155550100", "mine").await;
+    let id = out["messageId"].as_str().unwrap();
+    let wamid = app.provider_id_of(id).await;
+    // Company B's channel, B's secret, A's wamid.
+    let body = meta::status_payload(&app.b.phone_number_id, &wamid, MessageStatus::Read, "14155550100", Utc::now());
+    assert_eq!(app.post_meta(body, SECRET_B).await.status(), 200);
+    assert_eq!(app.status_of(id).await, "sent");
+    // A's phone number id signed with B's secret is not B's to report on.
+    let body = meta::status_payload(&app.a.phone_number_id, &wamid, MessageStatus::Read, "14155550100", Utc::now());
+    assert_eq!(app.post_meta(body, SECRET_B).await.status(), 200);
+    assert_eq!(app.status_of(id).await, "sent");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn an_unknown_phone_number_id_is_stored_and_acknowledged(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let body = meta::status_payload("999999999999999", "wamid.X", MessageStatus::Read, "14155550100", Utc::now());
+    assert_eq!(app.post_meta(body, SECRET_A).await.status(), 200);
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert!(error.unwrap().contains("unknown phone_number_id"));
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_status_that_arrives_before_the_send_is_recorded_is_not_lost(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // Meta answers the send only after its "delivered" webhook has arrived.
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"messages": [{"id": "wamid.EARLY"}]}))
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .mount(&app.meta)
+        .await;
+    let early = status_body(&app, "wamid.EARLY", MessageStatus::Delivered);
+    let webhook = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        app.post_meta(early, SECRET_A).await
+    };
+    let (out, hook) = tokio::join!(app.send_as_a("+14155550100", "race"), webhook);
+    assert_eq!(hook.status(), 200);
+    assert_eq!(app.status_of(out["messageId"].as_str().unwrap()).await, "delivered");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn twilio_callbacks_are_verified_and_applied(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let company = app.a.company;
+    inbox_domain::channels::create(
+        &app.db,
+        company,
+        inbox_domain::channels::NewChannel {
+            provider: inbox_domain::channels::ProviderKind::Twilio,
+            name: "Twilio".into(),
+            phone_number: None,
+            external_id: "+14155238886".into(),
+            credentials: serde_json::json!({"account_sid": "AC123", "auth_token": "tw-secret"}),
+            verify_token: None,
+            app_secret: None,
+            is_default: false,
+        },
+    )
+    .await
+    .unwrap();
+    let url = app.url("/api/whatsapp/webhook/twilio");
+    let params: Vec<(String, String)> = [
+        ("SmsMessageSid", "SM1"),
+        ("MessageSid", "SM1"),
+        ("SmsStatus", "received"),
+        ("MessageStatus", "received"),
+        ("From", "whatsapp:+34612345678"),
+        ("To", "whatsapp:+14155238886"),
+        ("Body", "Hi from Twilio"),
+        ("ProfileName", "Pablo"),
+        ("NumMedia", "0"),
+        ("AccountSid", "AC123"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let post = |signature: String| {
+        app.anonymous(Method::POST, "/api/whatsapp/webhook/twilio")
+            .header("x-twilio-signature", signature)
+            .form(&params)
+            .send()
+    };
+    expect_error(post("bm9wZQ==".into()).await.unwrap(), 401, "UNAUTHORIZED").await;
+    let res = post(twilio::sign("tw-secret", &url, &params)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = app.as_a(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["conversations"][0]["contact"]["name"], "Pablo");
+    assert_eq!(list["conversations"][0]["lastMessagePreview"], "Hi from Twilio");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn with_the_sandbox_a_sent_message_reaches_read_through_the_real_webhook(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    inbox_domain::channels::create(
+        &app.db,
+        app.a.company,
+        inbox_domain::channels::NewChannel {
+            provider: inbox_domain::channels::ProviderKind::Sandbox,
+            name: "Sandbox".into(),
+            phone_number: None,
+            external_id: "sandbox-acme".into(),
+            credentials: serde_json::json!({}),
+            verify_token: Some("sandbox-verify".into()),
+            app_secret: Some("sandbox-secret".into()),
+            is_default: true,
+        },
+    )
+    .await
+    .unwrap();
+    for i in 0..3 {
+        let out = app.send_as_a("+14155550100", &format!("hello sandbox {i}")).await;
+        let id = out["messageId"].as_str().unwrap().to_owned();
+        let mut status = String::new();
+        for _ in 0..50 {
+            status = app.status_of(&id).await;
+            if status == "read" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "read", "the ticks turned blue through the webhook");
+    }
+    let mut inbound = 0i64;
+    for _ in 0..50 {
+        inbound = sqlx::query_scalar("SELECT count(*) FROM messages WHERE direction = 'inbound'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if inbound > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(inbound, 1, "every third message gets a reply, which arrives as an inbound message");
+    // Every callback was signed and stored.
+    let unsigned: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE NOT signature_valid")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(unsigned, 0);
+}

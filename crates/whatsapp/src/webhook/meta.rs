@@ -1,0 +1,358 @@
+//! Meta's WhatsApp Cloud API webhooks (also spoken by the sandbox).
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use inbox_types::MessageStatus;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::Sha256;
+
+use super::{WebhookParseError, constant_time_eq};
+
+/// `sha256=<hex>` of the body, as Meta sends in `X-Hub-Signature-256`.
+pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret).expect("HMAC takes any key length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// Whether `header` is the body's signature with this secret (constant time).
+pub fn verify_signature(app_secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
+    let Some(given) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else { return false };
+    let expected = sign(app_secret, body);
+    constant_time_eq(given.to_ascii_lowercase().as_bytes(), &expected.as_bytes()["sha256=".len()..])
+}
+
+/// Meta's subscription check: the challenge to echo when the token matches.
+pub fn verify_challenge(
+    mode: Option<&str>,
+    token: Option<&str>,
+    challenge: Option<&str>,
+    expected_token: &str,
+) -> Option<String> {
+    let ok = mode == Some("subscribe")
+        && !expected_token.is_empty()
+        && token.is_some_and(|t| constant_time_eq(t.as_bytes(), expected_token.as_bytes()));
+    ok.then(|| challenge.unwrap_or_default().to_owned())
+}
+
+/// What one callback reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaEvent {
+    Status {
+        phone_number_id: String,
+        provider_message_id: String,
+        status: MessageStatus,
+        timestamp: Option<DateTime<Utc>>,
+        recipient_id: Option<String>,
+        error_code: Option<String>,
+        error_message: Option<String>,
+    },
+    Message {
+        phone_number_id: String,
+        provider_message_id: String,
+        /// The sender's WhatsApp id: their number's digits.
+        from: String,
+        profile_name: Option<String>,
+        timestamp: Option<DateTime<Utc>>,
+        /// The text, or a readable placeholder such as "[image]".
+        content: String,
+        media_type: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Root {
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+fn str_at<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn time_of(v: &serde_json::Value) -> Option<DateTime<Utc>> {
+    let secs: i64 = v.get("timestamp")?.as_str()?.parse().ok()?;
+    DateTime::from_timestamp(secs, 0)
+}
+
+/// Reads every status and message of a callback (several entries and
+/// changes per POST). Parts we do not handle are skipped, not errors.
+pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
+    let root: Root =
+        serde_json::from_slice(body).map_err(|e| WebhookParseError(format!("not a WhatsApp webhook payload: {e}")))?;
+    let mut events = Vec::new();
+    for change in root.entry.iter().flat_map(|e| &e.changes) {
+        if change.field != "messages" {
+            continue;
+        }
+        let v = &change.value;
+        let Some(phone_number_id) = str_at(v, &["metadata", "phone_number_id"]) else { continue };
+        for s in v.get("statuses").and_then(|s| s.as_array()).into_iter().flatten() {
+            let (Some(id), Some(status)) = (str_at(s, &["id"]), str_at(s, &["status"])) else { continue };
+            let status = match status {
+                "sent" => MessageStatus::Sent,
+                "delivered" => MessageStatus::Delivered,
+                "read" => MessageStatus::Read,
+                "failed" => MessageStatus::Failed,
+                _ => continue, // "deleted", "warning", ...
+            };
+            let error = s.get("errors").and_then(|e| e.get(0));
+            events.push(MetaEvent::Status {
+                phone_number_id: phone_number_id.to_owned(),
+                provider_message_id: id.to_owned(),
+                status,
+                timestamp: time_of(s),
+                recipient_id: str_at(s, &["recipient_id"]).map(str::to_owned),
+                error_code: error.and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned()),
+                error_message: error.map(|e| {
+                    let title = str_at(e, &["title"]).or_else(|| str_at(e, &["message"])).unwrap_or("failed");
+                    match str_at(e, &["error_data", "details"]) {
+                        Some(d) => format!("{title}: {d}"),
+                        None => title.to_owned(),
+                    }
+                }),
+            });
+        }
+        let contacts = v.get("contacts").and_then(|c| c.as_array());
+        for m in v.get("messages").and_then(|m| m.as_array()).into_iter().flatten() {
+            let (Some(id), Some(from)) = (str_at(m, &["id"]), str_at(m, &["from"])) else { continue };
+            let kind = str_at(m, &["type"]).unwrap_or("unknown");
+            if kind == "reaction" {
+                continue; // a reaction is not a message of the conversation
+            }
+            let profile_name = contacts.and_then(|cs| {
+                cs.iter()
+                    .find(|c| str_at(c, &["wa_id"]) == Some(from))
+                    .or_else(|| cs.first())
+                    .and_then(|c| str_at(c, &["profile", "name"]))
+                    .map(str::to_owned)
+            });
+            let (content, media_type) = content_of(m, kind);
+            events.push(MetaEvent::Message {
+                phone_number_id: phone_number_id.to_owned(),
+                provider_message_id: id.to_owned(),
+                from: from.to_owned(),
+                profile_name,
+                timestamp: time_of(m),
+                content,
+                media_type,
+            });
+        }
+    }
+    Ok(events)
+}
+
+fn content_of(m: &serde_json::Value, kind: &str) -> (String, Option<String>) {
+    match kind {
+        "text" => (str_at(m, &["text", "body"]).unwrap_or_default().to_owned(), None),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let caption = str_at(m, &[kind, "caption"]).filter(|c| !c.trim().is_empty());
+            let placeholder = match (kind, str_at(m, &[kind, "filename"])) {
+                ("document", Some(name)) => format!("[document: {name}]"),
+                _ => format!("[{kind}]"),
+            };
+            (caption.map_or(placeholder, str::to_owned), Some(kind.to_owned()))
+        }
+        "location" => ("[location]".into(), Some("location".into())),
+        "contacts" => ("[contact]".into(), Some("contacts".into())),
+        "button" => (str_at(m, &["button", "text"]).unwrap_or("[button]").to_owned(), None),
+        "interactive" => {
+            let title = str_at(m, &["interactive", "button_reply", "title"])
+                .or_else(|| str_at(m, &["interactive", "list_reply", "title"]))
+                .unwrap_or("[interactive]");
+            (title.to_owned(), None)
+        }
+        other => (format!("[{other}]"), Some("other".into())),
+    }
+}
+
+fn envelope(phone_number_id: &str, value: serde_json::Value) -> Vec<u8> {
+    let mut value = value;
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] = json!({"display_phone_number": "15550000000", "phone_number_id": phone_number_id});
+    serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WHATSAPP_BUSINESS_ACCOUNT_ID", "changes": [{"field": "messages", "value": value}]}]
+    }))
+    .expect("JSON serializes")
+}
+
+/// A status callback as Meta sends it.
+pub fn status_payload(
+    phone_number_id: &str,
+    provider_message_id: &str,
+    status: MessageStatus,
+    recipient_digits: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    envelope(
+        phone_number_id,
+        json!({"statuses": [{
+            "id": provider_message_id,
+            "status": status.as_str(),
+            "timestamp": at.timestamp().to_string(),
+            "recipient_id": recipient_digits,
+        }]}),
+    )
+}
+
+/// A `failed` status with Meta's error object.
+pub fn failed_status_payload(
+    phone_number_id: &str,
+    provider_message_id: &str,
+    recipient_digits: &str,
+    at: DateTime<Utc>,
+    error_code: i64,
+    title: &str,
+    details: &str,
+) -> Vec<u8> {
+    envelope(
+        phone_number_id,
+        json!({"statuses": [{
+            "id": provider_message_id,
+            "status": "failed",
+            "timestamp": at.timestamp().to_string(),
+            "recipient_id": recipient_digits,
+            "errors": [{"code": error_code, "title": title, "message": title, "error_data": {"details": details}}],
+        }]}),
+    )
+}
+
+/// An inbound text message as Meta sends it.
+pub fn text_message_payload(
+    phone_number_id: &str,
+    from_digits: &str,
+    profile_name: &str,
+    provider_message_id: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    envelope(
+        phone_number_id,
+        json!({
+            "contacts": [{"profile": {"name": profile_name}, "wa_id": from_digits}],
+            "messages": [{
+                "from": from_digits,
+                "id": provider_message_id,
+                "timestamp": at.timestamp().to_string(),
+                "type": "text",
+                "text": {"body": text},
+            }],
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_right_secret_and_body() {
+        let body = br#"{"entry":[]}"#;
+        let sig = sign(b"secret", body);
+        assert!(verify_signature(b"secret", body, Some(&sig)));
+        assert!(verify_signature(b"secret", body, Some(&sig.to_uppercase().replace("SHA256=", "sha256="))));
+        assert!(!verify_signature(b"other", body, Some(&sig)));
+        assert!(!verify_signature(b"secret", b"{}", Some(&sig)));
+        assert!(!verify_signature(b"secret", body, None));
+        assert!(!verify_signature(b"secret", body, Some("sha1=abc")));
+        assert!(!verify_signature(b"secret", body, Some("sha256=")));
+    }
+
+    #[test]
+    fn the_challenge_is_echoed_only_for_the_right_token() {
+        assert_eq!(verify_challenge(Some("subscribe"), Some("t"), Some("42"), "t").as_deref(), Some("42"));
+        assert_eq!(verify_challenge(Some("subscribe"), Some("x"), Some("42"), "t"), None);
+        assert_eq!(verify_challenge(Some("unsubscribe"), Some("t"), Some("42"), "t"), None);
+        assert_eq!(verify_challenge(Some("subscribe"), Some(""), Some("42"), ""), None);
+    }
+
+    #[test]
+    fn built_payloads_parse_back() {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        let events = parse(&status_payload("123", "wamid.A", MessageStatus::Read, "14155550100", at)).unwrap();
+        assert_eq!(
+            events,
+            [MetaEvent::Status {
+                phone_number_id: "123".into(),
+                provider_message_id: "wamid.A".into(),
+                status: MessageStatus::Read,
+                timestamp: Some(at),
+                recipient_id: Some("14155550100".into()),
+                error_code: None,
+                error_message: None,
+            }]
+        );
+        let events = parse(&text_message_payload("123", "34612345678", "Lucía", "wamid.B", "Hola", at)).unwrap();
+        assert!(matches!(&events[0], MetaEvent::Message { from, profile_name: Some(n), content, .. }
+            if from == "34612345678" && n == "Lucía" && content == "Hola"));
+        let events =
+            parse(&failed_status_payload("123", "wamid.C", "1", at, 131026, "Undeliverable", "not on WhatsApp"))
+                .unwrap();
+        assert!(
+            matches!(&events[0], MetaEvent::Status { status: MessageStatus::Failed, error_code: Some(c), error_message: Some(m), .. }
+            if c == "131026" && m.contains("not on WhatsApp"))
+        );
+    }
+
+    #[test]
+    fn media_and_several_changes_are_read_and_unknown_parts_skipped() {
+        let body = json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "1", "changes": [
+                {"field": "messages", "value": {"metadata": {"phone_number_id": "P1"},
+                    "messages": [
+                        {"from": "1", "id": "m1", "timestamp": "1", "type": "image", "image": {"id": "x"}},
+                        {"from": "1", "id": "m2", "timestamp": "1", "type": "document", "document": {"filename": "a.pdf"}},
+                        {"from": "1", "id": "m3", "timestamp": "1", "type": "reaction", "reaction": {"emoji": "👍"}},
+                        {"from": "1", "id": "m4", "timestamp": "1", "type": "image", "image": {"caption": "look"}}
+                    ],
+                    "statuses": [{"id": "s1", "status": "deleted"}]}},
+                {"field": "account_update", "value": {}}
+            ]},
+            {"id": "2", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "P2"},
+                "statuses": [{"id": "s2", "status": "delivered", "timestamp": "1"}]}}]}
+        ]});
+        let events = parse(body.to_string().as_bytes()).unwrap();
+        let contents: Vec<String> = events
+            .iter()
+            .map(|e| match e {
+                MetaEvent::Message { content, .. } => content.clone(),
+                MetaEvent::Status { phone_number_id, status, .. } => format!("{phone_number_id}:{status}"),
+            })
+            .collect();
+        assert_eq!(contents, ["[image]", "[document: a.pdf]", "look", "P2:delivered"]);
+    }
+
+    #[test]
+    fn garbage_is_an_error_never_a_panic() {
+        for body in [
+            &b""[..],
+            b"null",
+            b"[]",
+            b"{}",
+            b"{\"entry\": 5}",
+            &[0xff, 0xfe],
+            b"{\"entry\": [{\"changes\": [{\"value\": 1}]}]}",
+        ] {
+            let _ = parse(body);
+        }
+        assert!(parse(b"{}").is_err());
+        assert_eq!(parse(br#"{"entry": [{"changes": [{"field": "messages", "value": 1}]}]}"#).unwrap(), []);
+    }
+}
