@@ -86,9 +86,10 @@ impl Sandbox {
         }
         let id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
         // Every third accepted message gets a reply from the customer.
-        let replies = self.accepted.fetch_add(1, Ordering::Relaxed) % 3 == 2;
+        let n = self.accepted.fetch_add(1, Ordering::Relaxed);
+        let reply = (n % 3 == 2).then(|| REPLIES[(n / 3) as usize % REPLIES.len()]);
         if let Some((http, url)) = &self.webhook {
-            self.post_callbacks(http.clone(), url.clone(), channel, to, &id, replies);
+            self.post_callbacks(http.clone(), url.clone(), channel, to, &id, reply);
         }
         Ok(ProviderMessageId(id))
     }
@@ -100,7 +101,7 @@ impl Sandbox {
         channel: &Channel,
         to: &E164Phone,
         id: &str,
-        replies: bool,
+        reply: Option<&'static str>,
     ) {
         let Some(secret) = channel.app_secret.as_ref().map(|s| s.expose().to_owned()) else {
             tracing::warn!(channel_id = %channel.id, "sandbox channel has no app secret; it posts no statuses");
@@ -122,7 +123,7 @@ impl Sandbox {
             let mut waited = Duration::ZERO;
             let mut steps =
                 vec![(delays.delivered, Some(MessageStatus::Delivered)), (delays.read, Some(MessageStatus::Read))];
-            if replies {
+            if reply.is_some() {
                 steps.push((delays.reply, None));
             }
             for (at, status) in steps {
@@ -131,7 +132,7 @@ impl Sandbox {
                 let body = match status {
                     Some(status) => meta::status_payload(&phone_number_id, &id, status, &recipient, Utc::now()),
                     None => {
-                        let reply = REPLIES[id.len() % REPLIES.len()];
+                        let reply = reply.unwrap_or(REPLIES[0]);
                         let reply_id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
                         meta::text_message_payload(
                             &phone_number_id,

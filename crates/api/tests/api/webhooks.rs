@@ -313,3 +313,33 @@ async fn with_the_sandbox_a_sent_message_reaches_read_through_the_real_webhook(d
         .unwrap();
     assert_eq!(unsigned, 0);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn an_inbound_image_is_stored_with_its_type_and_a_readable_placeholder(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": app.a.phone_number_id},
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511912345678"}],
+            "messages": [{"from": "5511912345678", "id": "wamid.IMG", "timestamp": "1767225600", "type": "image",
+                          "image": {"id": "MEDIA_ID", "mime_type": "image/jpeg"}}]
+        }
+    }]}]});
+    assert_eq!(app.post_meta(serde_json::to_vec(&body).unwrap(), SECRET_A).await.status(), 200);
+    let (content, media_type): (String, Option<String>) =
+        sqlx::query_as("SELECT content, media_type FROM messages WHERE provider_message_id = 'wamid.IMG'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((content.as_str(), media_type.as_deref()), ("[image]", Some("image")));
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_signed_body_that_is_not_a_webhook_payload_is_refused_cleanly(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    expect_error(app.post_meta(b"[1, 2, 3]".to_vec(), SECRET_A).await, 400, "VALIDATION_ERROR").await;
+    let res = app.anonymous(Method::GET, "/api/whatsapp/webhook").send().await.unwrap();
+    assert_eq!(res.status(), 403, "no token, no challenge");
+}
