@@ -5,11 +5,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use inbox_types::{ChannelId, CompanyId, ContactId, ConversationId, MessageId, MessageStatus, MessageText};
+use inbox_types::{ChannelId, CompanyId, ContactId, ConversationId, MessageId, MessageStatus};
 use sqlx::{PgConnection, PgPool};
 
-use crate::channels;
-use crate::contacts;
 use crate::error::{DomainError, DomainResult};
 use crate::messages::{self, StatusChange, StatusUpdate};
 use crate::provider::WhatsappProvider;
@@ -255,28 +253,15 @@ pub async fn run_due_retries(db: &PgPool, provider: &dyn WhatsappProvider, limit
     for m in due {
         let company_id = CompanyId(m.company_id);
         let message_id = MessageId(m.id);
-        let result = async {
-            let mut conn = db.acquire().await?;
-            let channel = match m.channel_id {
-                Some(id) => channels::find(&mut *conn, company_id, ChannelId(id)).await?,
-                None => channels::default_for_company(&mut *conn, company_id).await?,
-            };
-            let contact = contacts::find(&mut conn, company_id, ContactId(m.contact_id)).await?;
-            drop(conn);
-            let text = MessageText::parse(&m.content)?;
-            crate::send::deliver(
-                db,
-                provider,
-                &channel,
-                company_id,
-                message_id,
-                ConversationId(m.conversation_id),
-                &contact.phone,
-                &text,
-            )
-            .await
-        }
-        .await;
+        let stored = crate::send::StoredMessage {
+            id: message_id,
+            company_id,
+            conversation_id: ConversationId(m.conversation_id),
+            contact_id: ContactId(m.contact_id),
+            channel_id: m.channel_id.map(ChannelId),
+            content: &m.content,
+        };
+        let result = crate::send::deliver_stored(db, provider, &stored).await;
         match result {
             Ok(status) => tracing::info!(%message_id, %status, "automatic retry"),
             Err(e @ DomainError::WhatsappSendFailed { .. }) => {

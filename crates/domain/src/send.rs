@@ -208,6 +208,34 @@ pub(crate) async fn deliver(
     })
 }
 
+/// A stored outbound message, claimed for a provider call.
+pub(crate) struct StoredMessage<'a> {
+    pub id: MessageId,
+    pub company_id: CompanyId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    pub channel_id: Option<ChannelId>,
+    pub content: &'a str,
+}
+
+/// Sends a stored message again (an agent's retry or an automatic one):
+/// through the channel it was sent on, else the company's default.
+pub(crate) async fn deliver_stored(
+    db: &PgPool,
+    provider: &dyn WhatsappProvider,
+    m: &StoredMessage<'_>,
+) -> DomainResult<MessageStatus> {
+    let mut conn = db.acquire().await?;
+    let channel = match m.channel_id {
+        Some(id) => channels::find(&mut *conn, m.company_id, id).await?,
+        None => channels::default_for_company(&mut *conn, m.company_id).await?,
+    };
+    let contact = contacts::find(&mut conn, m.company_id, m.contact_id).await?;
+    drop(conn);
+    let text = MessageText::parse(m.content)?;
+    deliver(db, provider, &channel, m.company_id, m.id, m.conversation_id, &contact.phone, &text).await
+}
+
 #[derive(sqlx::FromRow)]
 struct ClaimedRetry {
     conversation_id: uuid::Uuid,
@@ -260,17 +288,17 @@ pub async fn retry_failed_message(
             existing_message_id: Some(existing.id),
         });
     };
-    let channel = match claimed.channel_id {
-        Some(id) => channels::find(&mut *conn, company_id, ChannelId(id)).await?,
-        None => channels::default_for_company(&mut *conn, company_id).await?,
-    };
-    let contact = contacts::find(&mut conn, company_id, ContactId(claimed.contact_id)).await?;
     drop(conn);
-    let text = MessageText::parse(&claimed.content)?;
-    let conversation_id = ConversationId(claimed.conversation_id);
     tracing::info!(event = "message.retried", %message_id);
-    let status =
-        deliver(db, provider, &channel, company_id, message_id, conversation_id, &contact.phone, &text).await?;
+    let stored = StoredMessage {
+        id: message_id,
+        company_id,
+        conversation_id: ConversationId(claimed.conversation_id),
+        contact_id: ContactId(claimed.contact_id),
+        channel_id: claimed.channel_id.map(ChannelId),
+        content: &claimed.content,
+    };
+    let status = deliver_stored(db, provider, &stored).await?;
     Ok(SendNewMessageOutput {
         success: true,
         conversation_id: claimed.conversation_id,
