@@ -59,8 +59,8 @@ pub struct Challenge {
     security(())
 )]
 #[get("/api/whatsapp/webhook")]
-pub async fn verify(state: web::Data<AppState>, query: web::Query<Challenge>) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
+pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let q: Challenge = crate::extract::query(&req)?;
     for channel in channels::meta_format_channels(&state.db).await? {
         let Some(expected) = &channel.verify_token else { continue };
         if let Some(challenge) = meta::verify_challenge(
