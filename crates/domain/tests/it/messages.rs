@@ -267,3 +267,60 @@ async fn get_conversation_messages_of_another_company_is_not_found(db: PgPool) {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
 }
+
+// Plan 10.1 names each of these on its own.
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn create_message_sets_status_to_sending_by_default(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let (conv, contact) = conversation(&db, &t, "+14155550100").await;
+    let m = messages::create_message(&db, &NewMessage::outbound(t.company, conv, contact, "x", None)).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Sending);
+    let stored: String =
+        sqlx::query_scalar("SELECT status FROM messages WHERE id = $1").bind(m.id).fetch_one(&db).await.unwrap();
+    assert_eq!(stored, "sending");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn create_message_returns_the_inserted_message_id(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let (conv, contact) = conversation(&db, &t, "+14155550100").await;
+    let new = NewMessage::outbound(t.company, conv, contact, "x", None);
+    let m = messages::create_message(&db, &new).await.unwrap();
+    assert_eq!(m.id, new.id.0);
+    assert_eq!(messages::find(&db, t.company, MessageId(m.id)).await.unwrap().content, "x");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn update_message_status_stores_the_provider_message_id(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let id = stored(&db, &t).await;
+    let mut conn = db.acquire().await.unwrap();
+    let update = StatusUpdate { provider_message_id: Some("wamid.STORED"), ..Default::default() };
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update).await.unwrap();
+    let found: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = 'wamid.STORED'")
+            .bind(t.company.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(found, id.0, "a webhook can find the message by the provider's id");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn update_message_status_updates_the_updated_at_timestamp(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let id = stored(&db, &t).await;
+    sqlx::query("UPDATE messages SET updated_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(id.0)
+        .execute(&db)
+        .await
+        .unwrap();
+    let before = messages::find(&db, t.company, id).await.unwrap().updated_at;
+    let mut conn = db.acquire().await.unwrap();
+    messages::update_message_status(&mut conn, t.company, id, MessageStatus::Delivered, &StatusUpdate::default())
+        .await
+        .unwrap();
+    let after = messages::find(&db, t.company, id).await.unwrap().updated_at;
+    assert!(after - before > chrono::Duration::minutes(59), "{before} -> {after}");
+}
