@@ -10,12 +10,10 @@ use inbox_domain::DomainError;
 use inbox_domain::provider::WhatsappProvider;
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
 /// Starts the server on `listener`; the returned future runs it until
@@ -28,7 +26,8 @@ pub fn start(
 ) -> anyhow::Result<Server> {
     crate::telemetry::prometheus();
     let state = web::Data::new(AppState::new(config, db, provider)?);
-    let spec = ApiDoc::openapi();
+    // Rendered once: the same bytes as the committed openapi/openapi.json.
+    let spec = web::Bytes::from(crate::openapi::json());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -37,7 +36,7 @@ pub fn start(
                 let spec = spec.clone();
                 move || {
                     let spec = spec.clone();
-                    async move { HttpResponse::Ok().json(spec) }
+                    async move { HttpResponse::Ok().content_type("application/json").body(spec) }
                 }
             })))
             .service(web::redirect("/api/docs", "/api/docs/"))
