@@ -95,6 +95,7 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().unwrap());
         let provider = Providers::new(ProvidersConfig {
             meta_api_base: meta.uri(),
+            twilio_api_base: meta.uri(),
             sandbox_webhook_url: Some(format!("{address}/api/whatsapp/webhook")),
             sandbox_delays: SandboxDelays {
                 delivered: Duration::from_millis(50),

@@ -343,3 +343,54 @@ async fn a_signed_body_that_is_not_a_webhook_payload_is_refused_cleanly(db: PgPo
     let res = app.anonymous(Method::GET, "/api/whatsapp/webhook").send().await.unwrap();
     assert_eq!(res.status(), 403, "no token, no challenge");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_twilio_status_callback_moves_a_twilio_sent_message(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    inbox_domain::channels::create(
+        &app.db,
+        app.a.company,
+        inbox_domain::channels::NewChannel {
+            provider: inbox_domain::channels::ProviderKind::Twilio,
+            name: "Twilio".into(),
+            phone_number: None,
+            external_id: "+14155238886".into(),
+            credentials: serde_json::json!({"account_sid": "AC123", "auth_token": "tw-secret"}),
+            verify_token: None,
+            app_secret: None,
+            is_default: true,
+        },
+    )
+    .await
+    .unwrap();
+    wiremock::Mock::given(wiremock::matchers::path("/2010-04-01/Accounts/AC123/Messages.json"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(201).set_body_json(serde_json::json!({"sid": "SM42", "status": "queued"})),
+        )
+        .mount(&app.meta)
+        .await;
+    let out = app.send_as_a("+14155550100", "via Twilio").await;
+    let id = out["messageId"].as_str().unwrap();
+    assert_eq!(app.provider_id_of(id).await, "SM42");
+
+    let url = app.url("/api/whatsapp/webhook/twilio");
+    let params: Vec<(String, String)> = [
+        ("MessageSid", "SM42"),
+        ("MessageStatus", "read"),
+        ("From", "whatsapp:+14155238886"),
+        ("To", "whatsapp:+14155550100"),
+        ("AccountSid", "AC123"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let res = app
+        .anonymous(Method::POST, "/api/whatsapp/webhook/twilio")
+        .header("x-twilio-signature", twilio::sign("tw-secret", &url, &params))
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.status_of(id).await, "read");
+}
