@@ -40,6 +40,28 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A Twilio sender for company A (auth token `tw-secret`).
+    async fn add_twilio_channel(&self, is_default: bool) {
+        inbox_domain::channels::create(
+            &self.db,
+            self.a.company,
+            inbox_domain::channels::NewChannel {
+                provider: inbox_domain::channels::ProviderKind::Twilio,
+                name: "Twilio".into(),
+                phone_number: None,
+                external_id: "+14155238886".into(),
+                credentials: serde_json::json!({"account_sid": "AC123", "auth_token": "tw-secret"}),
+                verify_token: None,
+                app_secret: None,
+                is_default,
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
 const SECRET_A: &str = "secret-acme";
 const SECRET_B: &str = "secret-globex";
 
@@ -215,23 +237,7 @@ async fn a_status_that_arrives_before_the_send_is_recorded_is_not_lost(db: PgPoo
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn twilio_callbacks_are_verified_and_applied(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let company = app.a.company;
-    inbox_domain::channels::create(
-        &app.db,
-        company,
-        inbox_domain::channels::NewChannel {
-            provider: inbox_domain::channels::ProviderKind::Twilio,
-            name: "Twilio".into(),
-            phone_number: None,
-            external_id: "+14155238886".into(),
-            credentials: serde_json::json!({"account_sid": "AC123", "auth_token": "tw-secret"}),
-            verify_token: None,
-            app_secret: None,
-            is_default: false,
-        },
-    )
-    .await
-    .unwrap();
+    app.add_twilio_channel(false).await;
     let url = app.url("/api/whatsapp/webhook/twilio");
     let params: Vec<(String, String)> = [
         ("SmsMessageSid", "SM1"),
@@ -347,22 +353,7 @@ async fn a_signed_body_that_is_not_a_webhook_payload_is_refused_cleanly(db: PgPo
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_twilio_status_callback_moves_a_twilio_sent_message(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    inbox_domain::channels::create(
-        &app.db,
-        app.a.company,
-        inbox_domain::channels::NewChannel {
-            provider: inbox_domain::channels::ProviderKind::Twilio,
-            name: "Twilio".into(),
-            phone_number: None,
-            external_id: "+14155238886".into(),
-            credentials: serde_json::json!({"account_sid": "AC123", "auth_token": "tw-secret"}),
-            verify_token: None,
-            app_secret: None,
-            is_default: true,
-        },
-    )
-    .await
-    .unwrap();
+    app.add_twilio_channel(true).await;
     wiremock::Mock::given(wiremock::matchers::path("/2010-04-01/Accounts/AC123/Messages.json"))
         .respond_with(
             wiremock::ResponseTemplate::new(201).set_body_json(serde_json::json!({"sid": "SM42", "status": "queued"})),
