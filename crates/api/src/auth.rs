@@ -76,6 +76,13 @@ pub fn check_same_origin(req: &HttpRequest, public_origin: Option<&str>) -> Resu
     }
 }
 
+/// A browser's sign-in from another site (login CSRF: signing the victim
+/// into the attacker's account) is refused; clients without an `Origin`
+/// (curl, servers) are not browsers and may sign in.
+pub fn refuse_foreign_origin(req: &HttpRequest, public_origin: Option<&str>) -> Result<(), ApiError> {
+    if req.headers().contains_key(header::ORIGIN) { check_same_origin(req, public_origin) } else { Ok(()) }
+}
+
 pub fn session_cookie(secret: String, state: &AppState) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, secret)
         .path("/")

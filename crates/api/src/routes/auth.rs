@@ -26,6 +26,7 @@ async fn me_of(state: &AppState, user: &User) -> ApiResult<MeResponse> {
         (status = 200, description = "Signed in; the `inbox_session` cookie is set", body = MeResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Wrong email or password (the same answer for both)", body = ErrorBody),
+        (status = 403, description = "Sign-in from another site refused", body = ErrorBody),
         (status = 422, description = "Email or password missing", body = ErrorBody),
         (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
     ),
@@ -33,6 +34,7 @@ async fn me_of(state: &AppState, user: &User) -> ApiResult<MeResponse> {
 )]
 #[post("/api/auth/login")]
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Payload) -> ApiResult<HttpResponse> {
+    crate::auth::refuse_foreign_origin(&req, state.public_origin.as_deref())?;
     let LoginRequest { email, password } = json_body(&req, body).await?;
     if email.trim().is_empty() {
         return Err(DomainError::validation("email", "email is required").into());

@@ -182,3 +182,18 @@ async fn users_lists_only_the_callers_company(db: PgPool) {
     let body: serde_json::Value = app.as_b(Method::GET, "/api/users").send().await.unwrap().json().await.unwrap();
     assert_eq!(body["users"][0]["email"], "agent@globex.test");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_sign_in_posted_from_another_site_is_refused(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let login = |origin: &str| {
+        app.anonymous(Method::POST, "/api/auth/login")
+            .header("Origin", origin)
+            .json(&json!({"email": "agent@acme.test", "password": PASSWORD}))
+            .send()
+    };
+    let res = login("https://evil.example").await.unwrap();
+    assert!(res.headers().get("set-cookie").is_none());
+    expect_error(res, 403, "FORBIDDEN").await;
+    assert_eq!(login(&app.address).await.unwrap().status(), 200);
+}
