@@ -4,10 +4,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
+use inbox_domain::DomainError;
 use inbox_domain::channels::{self, Channel, ProviderKind};
 use inbox_domain::delivery::{self, ProviderStatus};
 use inbox_domain::inbound::{self, InboundMessage};
-use inbox_domain::{DomainError, webhook_events};
+use inbox_domain::webhook_events::{self, Recorded};
 use inbox_types::{CompanyId, E164Phone, ErrorBody};
 use inbox_whatsapp::webhook::{meta, twilio};
 
@@ -84,6 +85,7 @@ pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<H
         (status = 200, description = "Received (also for repeats and for ids we do not know)"),
         (status = 400, description = "Not a Meta webhook payload", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature; nothing was changed", body = ErrorBody),
+        (status = 500, description = "Not applied because of a fault on our side: deliver it again", body = ErrorBody),
     ),
     security(())
 )]
@@ -107,7 +109,7 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
     let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
     let provider = first.map_or(ProviderKind::Meta, |c| c.provider);
-    let Some(event_id) = webhook_events::record(
+    let recorded = webhook_events::record(
         &state.db,
         provider,
         first.map(|c| c.company_id),
@@ -116,26 +118,46 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
         &payload,
         true,
     )
-    .await?
-    else {
-        tracing::info!("repeated webhook delivery ignored");
-        return Ok(HttpResponse::Ok().finish());
+    .await?;
+    let event_id = match recorded {
+        Recorded::New(id) | Recorded::Unfinished(id) => id,
+        Recorded::Done => {
+            tracing::info!("repeated webhook delivery ignored");
+            return Ok(HttpResponse::Ok().finish());
+        }
     };
 
     let mut problems = Vec::new();
+    let mut retry_later = false;
     for event in &events {
         let Some(channel) = channel_of(phone_number_id_of(event)) else {
             problems.push(format!("unknown phone_number_id {}", phone_number_id_of(event)));
             continue;
         };
         if let Err(e) = apply_meta_event(&state, channel, event).await {
-            // One bad event must not make the provider resend the rest.
+            // One bad event must not stop the others; a fault on our side
+            // asks the provider to deliver again (every step is idempotent).
             tracing::warn!(error = %e, "webhook event not applied");
+            retry_later |= !e.is_client_facing();
             problems.push(e.to_string());
         }
     }
+    finish(&state, event_id, &problems, retry_later).await
+}
+
+/// Records how processing went; a fault on our side answers 500 so the
+/// provider delivers the callback again (Meta and Twilio retry on 5xx).
+async fn finish(
+    state: &AppState,
+    event_id: uuid::Uuid,
+    problems: &[String],
+    retry_later: bool,
+) -> ApiResult<HttpResponse> {
     let error = (!problems.is_empty()).then(|| problems.join("; "));
     webhook_events::finish(&state.db, event_id, error.as_deref()).await?;
+    if retry_later {
+        return Err(ApiError::Domain(DomainError::internal("a webhook event could not be applied; deliver it again")));
+    }
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -187,6 +209,7 @@ async fn apply_meta_event(state: &AppState, channel: &Channel, event: &meta::Met
         (status = 200, description = "Received"),
         (status = 400, description = "Not a Twilio callback", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature, or unknown number; nothing was changed", body = ErrorBody),
+        (status = 500, description = "Not applied because of a fault on our side: deliver it again", body = ErrorBody),
     ),
     security(())
 )]
@@ -218,7 +241,7 @@ pub async fn receive_twilio(
         return Err(bad_signature());
     }
     let payload = serde_json::Value::Object(params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect());
-    let Some(event_id) = webhook_events::record(
+    let recorded = webhook_events::record(
         &state.db,
         ProviderKind::Twilio,
         Some(channel.company_id),
@@ -227,17 +250,24 @@ pub async fn receive_twilio(
         &payload,
         true,
     )
-    .await?
-    else {
-        return Ok(HttpResponse::Ok().finish());
+    .await?;
+    let event_id = match recorded {
+        Recorded::New(id) | Recorded::Unfinished(id) => id,
+        Recorded::Done => return Ok(twiml()),
     };
     let result = apply_twilio_event(&state, channel.company_id, &channel, event).await;
-    webhook_events::finish(&state.db, event_id, result.as_ref().err().map(|e| e.to_string()).as_deref()).await?;
-    if let Err(e) = result {
+    if let Err(e) = &result {
         tracing::warn!(error = %e, "twilio callback not applied");
     }
-    // Twilio expects TwiML or an empty answer.
-    Ok(HttpResponse::Ok().content_type("text/xml").body("<Response/>"))
+    let problems: Vec<String> = result.as_ref().err().map(|e| e.to_string()).into_iter().collect();
+    let retry_later = result.as_ref().is_err_and(|e| !e.is_client_facing());
+    finish(&state, event_id, &problems, retry_later).await?;
+    Ok(twiml())
+}
+
+/// Twilio expects TwiML or an empty answer.
+fn twiml() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/xml").body("<Response/>")
 }
 
 async fn apply_twilio_event(

@@ -385,3 +385,31 @@ async fn a_twilio_status_callback_moves_a_twilio_sent_message(db: PgPool) {
     assert_eq!(res.status(), 200);
     assert_eq!(app.status_of(id).await, "read");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_callback_we_failed_to_apply_is_answered_503_and_applied_when_delivered_again(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // The database refuses new messages for a while.
+    sqlx::raw_sql(
+        "CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'down'; END $$; \
+         CREATE TRIGGER fail_insert BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION fail_insert();",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let body =
+        meta::text_message_payload(&app.a.phone_number_id, "34612345678", "Lucía", "wamid.RETRY", "hola", Utc::now());
+    let res = app.post_meta(body.clone(), SECRET_A).await;
+    assert_eq!(res.status(), 500, "the provider is asked to deliver it again");
+    sqlx::raw_sql("DROP TRIGGER fail_insert ON messages").execute(&app.db).await.unwrap();
+    assert_eq!(app.post_meta(body.clone(), SECRET_A).await.status(), 200);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE provider_message_id = 'wamid.RETRY'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "nothing was lost");
+    // Once applied, the same body is a plain repeat.
+    assert_eq!(app.post_meta(body, SECRET_A).await.status(), 200);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert_eq!(events, 1);
+}
