@@ -3,7 +3,7 @@
 //! reported with the key that holds it.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -62,6 +62,9 @@ pub struct Config {
     /// Where the sandbox provider posts its webhooks; unset: this server's own
     /// `http://{bind}/api/whatsapp/webhook`.
     pub sandbox_webhook_url: Option<String>,
+    /// The built browser app (Trunk's `dist`), served at `/`. Relative paths
+    /// are read from the working directory.
+    pub web_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             send_max_attempts: 5,
             sending_timeout_secs: 120,
             sandbox_webhook_url: None,
+            web_dir: PathBuf::from("frontend/dist"),
         }
     }
 }
@@ -111,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("send_max_attempts", &self.send_max_attempts)
             .field("sending_timeout_secs", &self.sending_timeout_secs)
             .field("sandbox_webhook_url", &self.sandbox_webhook_url)
+            .field("web_dir", &self.web_dir)
             .finish()
     }
 }

@@ -28,6 +28,7 @@ pub fn start(
     let state = web::Data::new(AppState::new(config, db, provider)?);
     // Rendered once: the same bytes as the committed openapi/openapi.json.
     let spec = web::Bytes::from(crate::openapi::json());
+    let web_dir = config.web_dir.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -41,7 +42,9 @@ pub fn start(
             })))
             .service(web::redirect("/api/docs", "/api/docs/"))
             .service(SwaggerUi::new("/api/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+            .configure(|cfg| crate::web::configure(cfg, &web_dir))
             .default_service(web::to(not_found))
+            .wrap(from_fn(crate::web::cache_headers))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::track_requests))
             .wrap(TracingLogger::default())

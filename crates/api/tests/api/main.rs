@@ -9,4 +9,5 @@ mod conversations;
 mod errors;
 mod messages;
 mod operations;
+mod web;
 mod webhooks;

@@ -1,0 +1,92 @@
+//! How times, names and avatars are shown, in the browser's time zone.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use inbox_types::E164Phone;
+use inbox_types::dto::ContactDto;
+use inbox_types::timeline::day_label;
+
+/// The browser's UTC offset at `t` (so a date across a DST change is right).
+pub fn offset_at(t: DateTime<Utc>) -> FixedOffset {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t.timestamp_millis() as f64));
+    // getTimezoneOffset is minutes *behind* UTC.
+    let secs = -(date.get_timezone_offset() as i32) * 60;
+    FixedOffset::east_opt(secs).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+pub fn now() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+pub fn local(t: DateTime<Utc>) -> NaiveDateTime {
+    t.with_timezone(&offset_at(t)).naive_local()
+}
+
+pub fn today() -> NaiveDate {
+    local(now()).date()
+}
+
+/// 24-hour clock, as WhatsApp shows inside bubbles.
+pub fn clock(t: DateTime<Utc>) -> String {
+    local(t).format("%H:%M").to_string()
+}
+
+/// The time of a sidebar row: today HH:MM, Yesterday, a weekday within the
+/// week, else the date.
+pub fn row_time(t: DateTime<Utc>) -> String {
+    let day = local(t).date();
+    if day == today() { clock(t) } else { day_label(day, today()) }
+}
+
+/// A date separator's label.
+pub fn day(d: NaiveDate) -> String {
+    day_label(d, today())
+}
+
+/// A full date and time for tooltips.
+pub fn full(t: DateTime<Utc>) -> String {
+    let l = local(t);
+    format!("{:02}/{:02}/{} {}", l.day(), l.month(), l.year(), l.format("%H:%M"))
+}
+
+/// `+44 7700 900123` for a stored E.164 number.
+pub fn phone(e164: &str) -> String {
+    E164Phone::from_trusted(e164.to_owned()).international()
+}
+
+/// What the agent calls a contact: its name, else its number.
+pub fn display_name(c: &ContactDto) -> String {
+    match c.name.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => phone(&c.phone),
+    }
+}
+
+/// Up to two initials, or None when the contact has no name (a person icon
+/// is shown instead).
+pub fn initials(name: Option<&str>) -> Option<String> {
+    let name = name?.trim();
+    let letters: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect();
+    (!letters.is_empty()).then_some(letters)
+}
+
+/// Muted colours for avatars, picked by a stable hash of the name.
+const AVATAR_COLOURS: [&str; 11] = [
+    "#8fb3a3", "#b4a08a", "#a89bc9", "#7fa7c2", "#d0a08c", "#94a3ad", "#c99aa6", "#a3b387", "#b99cc0", "#8bb0b5",
+    "#6f8fa6",
+];
+
+pub fn avatar_colour(key: &str) -> &'static str {
+    // FNV-1a: stable across builds and browsers.
+    let hash = key.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    AVATAR_COLOURS[hash as usize % AVATAR_COLOURS.len()]
+}
+
+/// The counter under a text field: shown near the limit only.
+pub fn counter(len: usize, max: usize) -> Option<String> {
+    (len + 500 >= max).then(|| format!("{len} / {max}"))
+}

@@ -1,0 +1,228 @@
+//! Folding a freshly fetched first page into what the app already shows,
+//! without losing older pages the agent scrolled to or messages that exist
+//! only in this tab. Pure functions, tested on the host.
+
+use std::collections::HashSet;
+
+use inbox_types::dto::{ConversationDto, MessageDto};
+use uuid::Uuid;
+
+/// A message as the chat shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiMessage {
+    pub dto: MessageDto,
+    /// Set while the message exists only in this tab: being sent, or a send
+    /// whose answer never came (then `failed` says why).
+    pub local: Option<LocalSend>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalSend {
+    pub client_key: Uuid,
+    pub failed: Option<String>,
+}
+
+impl UiMessage {
+    pub fn server(dto: MessageDto) -> Self {
+        Self { dto, local: None }
+    }
+}
+
+/// The sidebar's newest page replaces the rows it covers; rows further down
+/// (loaded by scrolling) are kept when the page does not reach them. Returns
+/// the rows and whether the kept tail is still used (so the old cursor stays).
+pub fn merge_conversations(
+    existing: &[ConversationDto],
+    fresh: Vec<ConversationDto>,
+    fresh_has_more: bool,
+) -> (Vec<ConversationDto>, bool) {
+    if !fresh_has_more {
+        return (fresh, false);
+    }
+    let Some(last) = fresh.last().map(|c| (c.last_message_time, c.id)) else {
+        return (fresh, false);
+    };
+    let ids: HashSet<Uuid> = fresh.iter().map(|c| c.id).collect();
+    let tail: Vec<ConversationDto> =
+        existing.iter().filter(|c| !ids.contains(&c.id) && (c.last_message_time, c.id) < last).cloned().collect();
+    let kept_tail = !tail.is_empty();
+    let mut out = fresh;
+    out.extend(tail);
+    (out, kept_tail)
+}
+
+/// The chat's newest page (newest first, as the API sends it) folded into the
+/// shown messages (oldest first). Older loaded messages are kept when the
+/// page does not reach them; messages only this tab knows stay at the end.
+/// With `sends_in_flight`, outbound messages not yet known are left for the
+/// send's own answer, so a bubble is never shown twice.
+pub fn merge_messages(
+    existing: &[UiMessage],
+    mut fresh: Vec<MessageDto>,
+    fresh_has_more: bool,
+    sends_in_flight: bool,
+) -> Vec<UiMessage> {
+    fresh.reverse();
+    let known: HashSet<Uuid> = existing.iter().filter(|m| m.local.is_none()).map(|m| m.dto.id).collect();
+    let oldest_fresh = fresh.first().map(|m| (m.created_at, m.id));
+    let mut out: Vec<UiMessage> = match (fresh_has_more, oldest_fresh) {
+        (true, Some(oldest)) => {
+            existing.iter().filter(|m| m.local.is_none() && (m.dto.created_at, m.dto.id) < oldest).cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    out.extend(
+        fresh
+            .into_iter()
+            .filter(|m| {
+                !(sends_in_flight && m.direction == inbox_types::MessageDirection::Outbound && !known.contains(&m.id))
+            })
+            .map(UiMessage::server),
+    );
+    out.extend(existing.iter().filter(|m| m.local.is_some()).cloned());
+    out
+}
+
+/// An older page (newest first) put in front of the shown messages.
+pub fn prepend_older(existing: &[UiMessage], mut older: Vec<MessageDto>) -> Vec<UiMessage> {
+    older.reverse();
+    let known: HashSet<Uuid> = existing.iter().map(|m| m.dto.id).collect();
+    let mut out: Vec<UiMessage> = older.into_iter().filter(|m| !known.contains(&m.id)).map(UiMessage::server).collect();
+    out.extend(existing.iter().cloned());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use inbox_types::dto::ContactDto;
+    use inbox_types::{MessageDirection, MessageStatus};
+
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn conv(n: u128, secs: i64) -> ConversationDto {
+        ConversationDto {
+            id: Uuid::from_u128(n),
+            contact: ContactDto {
+                id: Uuid::from_u128(1000 + n),
+                phone: format!("+1415555{n:04}"),
+                name: None,
+                avatar: None,
+                is_group: false,
+                presence: None,
+            },
+            last_message_id: None,
+            last_message_preview: None,
+            last_message_time: at(secs),
+            last_message_direction: None,
+            last_message_status: None,
+            unread_count: 0,
+            is_favorite: false,
+            is_archived: false,
+            assigned_to_user_id: None,
+            assignee: None,
+            created_at: at(0),
+            updated_at: at(secs),
+        }
+    }
+
+    fn msg(n: u128, secs: i64, direction: MessageDirection) -> MessageDto {
+        MessageDto {
+            id: Uuid::from_u128(n),
+            conversation_id: Uuid::from_u128(1),
+            contact_id: Uuid::from_u128(2),
+            direction,
+            status: MessageStatus::Sent,
+            content: format!("m{n}"),
+            media_url: None,
+            media_type: None,
+            provider_message_id: None,
+            error_code: None,
+            error_message: None,
+            created_by: None,
+            created_at: at(secs),
+            updated_at: at(secs),
+        }
+    }
+
+    fn ids(v: &[ConversationDto]) -> Vec<u128> {
+        v.iter().map(|c| c.id.as_u128()).collect()
+    }
+
+    fn mids(v: &[UiMessage]) -> Vec<u128> {
+        v.iter().map(|m| m.dto.id.as_u128()).collect()
+    }
+
+    #[test]
+    fn a_complete_first_page_replaces_the_list() {
+        let existing = vec![conv(1, 50), conv(2, 40), conv(3, 30)];
+        let (out, kept) = merge_conversations(&existing, vec![conv(2, 60), conv(1, 50)], false);
+        assert_eq!(ids(&out), [2, 1]);
+        assert!(!kept);
+    }
+
+    #[test]
+    fn rows_loaded_by_scrolling_survive_a_refresh_and_a_moved_row_is_not_doubled() {
+        let existing = vec![conv(1, 50), conv(2, 40), conv(3, 30), conv(4, 20)];
+        // conversation 3 got a new message and jumped to the top
+        let (out, kept) = merge_conversations(&existing, vec![conv(3, 70), conv(1, 50)], true);
+        assert_eq!(ids(&out), [3, 1, 2, 4]);
+        assert!(kept);
+    }
+
+    #[test]
+    fn new_messages_are_appended_and_statuses_updated() {
+        let existing = vec![UiMessage::server(msg(1, 1, MessageDirection::Outbound))];
+        let mut read = msg(1, 1, MessageDirection::Outbound);
+        read.status = MessageStatus::Read;
+        let fresh = vec![msg(2, 2, MessageDirection::Inbound), read];
+        let out = merge_messages(&existing, fresh, false, false);
+        assert_eq!(mids(&out), [1, 2]);
+        assert_eq!(out[0].dto.status, MessageStatus::Read);
+    }
+
+    #[test]
+    fn older_pages_are_kept_and_local_sends_stay_last() {
+        let local = UiMessage {
+            dto: msg(99, 9, MessageDirection::Outbound),
+            local: Some(LocalSend { client_key: Uuid::from_u128(99), failed: None }),
+        };
+        let existing = vec![
+            UiMessage::server(msg(1, 1, MessageDirection::Inbound)),
+            UiMessage::server(msg(2, 2, MessageDirection::Inbound)),
+            UiMessage::server(msg(3, 3, MessageDirection::Inbound)),
+            local,
+        ];
+        let fresh = vec![msg(4, 4, MessageDirection::Inbound), msg(3, 3, MessageDirection::Inbound)];
+        let out = merge_messages(&existing, fresh, true, false);
+        assert_eq!(mids(&out), [1, 2, 3, 4, 99]);
+    }
+
+    #[test]
+    fn a_cleared_chat_drops_messages_the_server_no_longer_has() {
+        let existing = vec![
+            UiMessage::server(msg(1, 1, MessageDirection::Inbound)),
+            UiMessage::server(msg(2, 2, MessageDirection::Inbound)),
+        ];
+        assert!(merge_messages(&existing, vec![], false, false).is_empty());
+    }
+
+    #[test]
+    fn an_outbound_message_is_not_shown_twice_while_its_send_is_answered() {
+        let fresh = vec![msg(5, 5, MessageDirection::Outbound), msg(4, 4, MessageDirection::Inbound)];
+        let out = merge_messages(&[], fresh, false, true);
+        assert_eq!(mids(&out), [4]);
+    }
+
+    #[test]
+    fn an_older_page_goes_in_front_without_duplicates() {
+        let existing = vec![UiMessage::server(msg(3, 3, MessageDirection::Inbound))];
+        let out =
+            prepend_older(&existing, vec![msg(3, 3, MessageDirection::Inbound), msg(2, 2, MessageDirection::Inbound)]);
+        assert_eq!(mids(&out), [2, 3]);
+    }
+}

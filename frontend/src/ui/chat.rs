@@ -1,0 +1,444 @@
+use chrono::NaiveDate;
+use inbox_types::dto::ConversationDto;
+use inbox_types::{MessageDirection, MessageStatus, MessageText};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::api::Change;
+use crate::format;
+use crate::icons::{Icon, Mark, icon, mark, tail};
+use crate::merge::UiMessage;
+use crate::store::{Load, Modal, Store};
+use crate::ui::avatar::Avatar;
+use crate::ui::menu::{DotsMenu, Item};
+use crate::ui::sidebar::status_mark;
+
+/// How close to the bottom (px) still counts as "at the bottom".
+const NEAR_BOTTOM: i32 = 60;
+/// How close to the top (px) loads the previous page.
+const NEAR_TOP: i32 = 300;
+const MAX_CHARS: usize = 4096;
+
+#[component]
+pub fn Chat() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let conversation = Memo::new(move |_| store.chat.with(|c| c.conversation.clone()));
+    let title = move || conversation.get().map(|c| format!("Chat with {}", format::display_name(&c.contact)));
+    view! {
+        <main class="chat" aria-label=title>
+            {move || match conversation.get() {
+                Some(c) => view! { <Header c=c /> }.into_any(),
+                None => view! { <header class="bar"></header> }.into_any(),
+            }}
+            <Messages />
+            <Composer />
+        </main>
+    }
+}
+
+#[component]
+fn Header(c: ConversationDto) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let id = c.id;
+    let name = format::display_name(&c.contact);
+    let phone = format::phone(&c.contact.phone);
+    let subtitle = if c.contact.name.as_deref().is_some_and(|n| !n.trim().is_empty()) { Some(phone) } else { None };
+    let assignee = c.assignee.as_ref().map(|a| a.name.clone());
+    let (unread, favorite, archived) = (c.unread_count > 0, c.is_favorite, c.is_archived);
+    let items = Signal::derive(move || {
+        let mut v = vec![Item::new("Assign to user…", move || store.modal.set(Some(Modal::Assign)))];
+        if unread {
+            v.push(Item::new("Mark as read", move || store.change(id, Change::Read)));
+        }
+        v.push(if favorite {
+            Item::new("Remove from favorites", move || store.change(id, Change::Unfavorite))
+        } else {
+            Item::new("Add to favorites", move || store.change(id, Change::Favorite))
+        });
+        v.push(if archived {
+            Item::new("Unarchive chat", move || store.change(id, Change::Unarchive))
+        } else {
+            Item::new("Archive chat", move || store.change(id, Change::Archive))
+        });
+        v.push(Item::new("Clear chat", move || store.modal.set(Some(Modal::ConfirmClear))).danger());
+        v.push(Item::new("Delete chat", move || store.modal.set(Some(Modal::ConfirmDelete))).danger());
+        v
+    });
+    let assign_label = match &assignee {
+        Some(n) => format!("Assigned to {n}. Change assignee"),
+        None => "Unassigned. Assign to a user".to_owned(),
+    };
+    view! {
+        <header class="bar">
+            <button class="back icon-btn" aria-label="Back to chats" on:click=move |_| store.deselect()>
+                {icon(Icon::Back)}
+            </button>
+            <div class="chat-title">
+                <Avatar contact=c.contact.clone() small=true />
+                <div class="who">
+                    <h2 class="n">{name}</h2>
+                    {subtitle.map(|p| view! { <div class="s">{p}</div> })}
+                </div>
+                <button
+                    class="assign"
+                    aria-label=assign_label
+                    title="Assigned agent"
+                    on:click=move |_| store.modal.set(Some(Modal::Assign))
+                >
+                    {icon(Icon::Person)}
+                    {match assignee {
+                        Some(n) => view! { <span class="hide-m">"Assigned to "</span><b>{n}</b> }.into_any(),
+                        None => view! { <span>"Unassigned"</span> }.into_any(),
+                    }}
+                </button>
+                {favorite.then(|| view! { <span class="hdr-fav" title="Favorite">{icon(Icon::Star)}</span> })}
+            </div>
+            <div class="bar-actions">
+                <DotsMenu label="Chat menu" items=items />
+            </div>
+        </header>
+    }
+}
+
+/// One line of the thread: a date pill or a bubble.
+#[derive(Debug, Clone, PartialEq)]
+enum Line {
+    Day(NaiveDate),
+    Msg { m: UiMessage, first: bool },
+}
+
+impl Line {
+    fn key(&self) -> String {
+        match self {
+            Line::Day(d) => format!("d{d}"),
+            Line::Msg { m, first } => format!(
+                "m{}{:?}{}{}{}",
+                m.dto.id,
+                m.dto.status,
+                first,
+                m.local.is_some(),
+                m.dto.error_message.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}
+
+fn lines(messages: &[UiMessage]) -> Vec<Line> {
+    let mut out = Vec::with_capacity(messages.len() + 4);
+    let mut day = None;
+    let mut prev_dir = None;
+    for m in messages {
+        let d = format::local(m.dto.created_at).date();
+        if day != Some(d) {
+            out.push(Line::Day(d));
+            day = Some(d);
+            prev_dir = None;
+        }
+        let first = prev_dir != Some(m.dto.direction);
+        prev_dir = Some(m.dto.direction);
+        out.push(Line::Msg { m: m.clone(), first });
+    }
+    out
+}
+
+#[component]
+fn Messages() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let wall = NodeRef::<html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(0usize);
+    let thread = Memo::new(move |_| store.chat.with(|c| lines(&c.messages)));
+    let load = Memo::new(move |_| store.chat.with(|c| c.load.clone()));
+    let loading_older = Memo::new(move |_| store.chat.with(|c| c.loading_older));
+
+    let to_bottom = move || {
+        request_animation_frame(move || {
+            if let Some(el) = wall.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+            at_bottom.set(true);
+            unseen.set(0);
+        });
+    };
+
+    // A new last message: follow it when the agent is at the bottom (or sent
+    // it); otherwise count it on the "new messages" pill.
+    Effect::new(move |prev: Option<(Option<Uuid>, Option<Uuid>, usize)>| {
+        let (chat, last, outgoing_local) = store.chat.with(|c| {
+            let last = c.messages.last();
+            (c.id, last.map(|m| m.dto.id), last.is_some_and(|m| m.local.is_some()))
+        });
+        let count = store.chat.with(|c| c.messages.len());
+        match prev {
+            Some((prev_chat, prev_last, prev_count)) if prev_chat == chat => {
+                if last != prev_last && last.is_some() {
+                    if at_bottom.get_untracked() || outgoing_local || prev_last.is_none() {
+                        to_bottom();
+                    } else {
+                        unseen.update(|n| *n += count.saturating_sub(prev_count).max(1));
+                    }
+                }
+            }
+            _ => to_bottom(),
+        }
+        (chat, last, count)
+    });
+
+    let on_scroll = move |_| {
+        let Some(el) = wall.get_untracked() else { return };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < NEAR_BOTTOM;
+        at_bottom.set(bottom);
+        if bottom {
+            unseen.set(0);
+        }
+        if el.scroll_top() < NEAR_TOP {
+            // Keep the reading position: the page goes above what is shown.
+            spawn_local(async move {
+                let Some(el) = wall.get_untracked() else { return };
+                let (h, top) = (el.scroll_height(), el.scroll_top());
+                store.load_older().await;
+                request_animation_frame(move || {
+                    if let Some(el) = wall.get_untracked() {
+                        let grown = el.scroll_height() - h;
+                        if grown > 0 {
+                            el.set_scroll_top(el.scroll_top().max(top) + grown);
+                        }
+                    }
+                });
+            });
+        }
+    };
+
+    view! {
+        <div class="wall-wrap">
+            <div class="wall" node_ref=wall on:scroll=on_scroll tabindex="-1">
+                <div class="thread" role="log" aria-label="Messages" aria-live="polite">
+                    <Show when=move || loading_older.get()>
+                        <div class="older" aria-live="polite">"Loading older messages…"</div>
+                    </Show>
+                    {move || match load.get() {
+                        Load::Loading => view! { <BubbleSkeleton /> }.into_any(),
+                        Load::Failed(reason) => {
+                            view! {
+                                <div class="state error" role="alert">
+                                    <p>"Failed to load messages."</p>
+                                    <p class="why">{reason}</p>
+                                    <button class="btn secondary" on:click=move |_| store.reload_chat()>
+                                        "Retry"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Load::Ready => {
+                            view! {
+                                <Show when=move || thread.with(Vec::is_empty)>
+                                    <div class="day">"No messages. Start the conversation!"</div>
+                                </Show>
+                                <For each=move || thread.get() key=Line::key let:line>
+                                    {match line {
+                                        Line::Day(d) => view! { <div class="day">{format::day(d)}</div> }.into_any(),
+                                        Line::Msg { m, first } => view! { <Bubble m=m first=first /> }.into_any(),
+                                    }}
+                                </For>
+                            }
+                                .into_any()
+                        }
+                    }}
+                </div>
+            </div>
+            <Show when=move || { unseen.get() > 0 }>
+                <button class="new-pill" on:click=move |_| to_bottom()>
+                    {move || match unseen.get() {
+                        1 => "1 new message ↓".to_owned(),
+                        n => format!("{n} new messages ↓"),
+                    }}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn BubbleSkeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton bubbles" aria-busy="true" aria-label="Loading messages">
+            {[(false, 55), (false, 35), (true, 60), (true, 40), (false, 50), (true, 30), (false, 45)]
+                .into_iter()
+                .map(|(out, w)| {
+                    view! {
+                        <div class=if out { "msg out first" } else { "msg in first" }>
+                            <div class="bubble sk-bubble" style=format!("width:{w}%")></div>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let out = m.dto.direction == MessageDirection::Outbound;
+    let id = m.dto.id;
+    let time = format::clock(m.dto.created_at);
+    let full = format::full(m.dto.created_at);
+    let status = m.dto.status;
+    let text = m.dto.content.clone();
+    let class = match (out, first) {
+        (true, true) => "msg out first",
+        (true, false) => "msg out",
+        (false, true) => "msg in first",
+        (false, false) => "msg in",
+    };
+    let meta_mark = (out && status != MessageStatus::Failed).then(|| mark(status_mark(status)));
+    let bubble = view! {
+        <div class="bubble">
+            {first.then(|| tail(out))}
+            <span class="text">{text}</span>
+            <span class="pad" aria-hidden="true"></span>
+            <span class="meta" title=full>
+                <span class="t">{time}</span>
+                {meta_mark}
+            </span>
+        </div>
+    };
+    if !(out && status == MessageStatus::Failed) {
+        return view! { <div class=class data-status=status.as_str()>{bubble}</div> }.into_any();
+    }
+    let reason = m
+        .dto
+        .error_message
+        .clone()
+        .or_else(|| m.local.as_ref().and_then(|l| l.failed.clone()))
+        .unwrap_or_else(|| "Not delivered".to_owned());
+    let reason = if reason.starts_with("Not delivered") { reason } else { format!("Not delivered: {reason}") };
+    view! {
+        <div class=class data-status="failed">
+            <div class="failed-wrap">
+                <div class="failed-line">
+                    <button class="fail-btn" aria-label="Not delivered. Retry" title="Retry" on:click=move |_| store.retry(id)>
+                        {mark(Mark::Failed)}
+                    </button>
+                    {bubble}
+                </div>
+                <div class="fail-note">
+                    <span>{reason}</span>
+                    <span class="sep" aria-hidden="true">"·"</span>
+                    <button class="link" on:click=move |_| store.retry(id)>"Retry"</button>
+                </div>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The message box: grows with the text, Enter sends, Shift+Enter breaks
+/// the line, a counter appears near the 4096 limit.
+#[component]
+fn Composer() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let chat_id = Memo::new(move |_| store.chat.with(|c| c.id));
+    let ready = Memo::new(move |_| store.chat.with(|c| c.conversation.is_some()));
+    let text = RwSignal::new(String::new());
+    let area = NodeRef::<html::Textarea>::new();
+
+    let grow = move || {
+        if let Some(el) = area.get_untracked() {
+            let style = web_sys::HtmlElement::style(&el);
+            let _ = style.set_property("height", "auto");
+            let h = el.scroll_height().min(140);
+            let _ = style.set_property("height", &format!("{h}px"));
+        }
+    };
+    // Each chat keeps its own draft.
+    Effect::new(move |prev: Option<Option<Uuid>>| {
+        let id = chat_id.get();
+        if let Some(Some(old)) = prev {
+            store.set_draft(old, text.get_untracked());
+        }
+        text.set(id.map(|id| store.draft(id)).unwrap_or_default());
+        request_animation_frame(move || {
+            grow();
+            if let Some(el) = area.get_untracked() {
+                let _ = el.focus();
+            }
+        });
+        id
+    });
+    on_cleanup(move || {
+        if let Some(id) = chat_id.get_untracked() {
+            store.set_draft(id, text.get_untracked());
+        }
+    });
+
+    let chars = move || text.with(|t| t.chars().count());
+    let valid = move || text.with(|t| MessageText::parse(t).is_ok());
+    let send = move || {
+        let t = text.get_untracked();
+        if MessageText::parse(&t).is_err() || !ready.get_untracked() {
+            return;
+        }
+        store.send(t);
+        text.set(String::new());
+        if let Some(id) = chat_id.get_untracked() {
+            store.set_draft(id, String::new());
+        }
+        request_animation_frame(grow);
+    };
+
+    view! {
+        <footer class="composer">
+            <button
+                class="icon-btn"
+                aria-label="New chat"
+                title="New chat (Ctrl+Alt+N)"
+                on:click=move |_| store.modal.set(Some(Modal::NewChat))
+            >
+                {icon(Icon::Plus)}
+            </button>
+            <div class="field">
+                <textarea
+                    rows="1"
+                    node_ref=area
+                    placeholder="Type a message"
+                    aria-label="Type a message"
+                    disabled=move || !ready.get()
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        grow();
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
+                ></textarea>
+            </div>
+            {move || {
+                format::counter(chars(), MAX_CHARS)
+                    .map(|c| {
+                        view! {
+                            <span class="counter" class:over={move || chars() > MAX_CHARS} aria-live="polite">
+                                {c}
+                            </span>
+                        }
+                    })
+            }}
+            <button
+                class="icon-btn send"
+                aria-label="Send"
+                title="Send (Enter)"
+                disabled=move || !valid() || !ready.get()
+                on:click=move |_| send()
+            >
+                {icon(Icon::Send)}
+            </button>
+        </footer>
+    }
+}
