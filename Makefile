@@ -6,11 +6,17 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
+NODE_BIN := $(CURDIR)/node_modules/.bin
+TRUNK_VERSION := 0.21.14
+# The wasm-bindgen CLI must match the library in the app's lock file exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' frontend/Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run test build tools fmt lint check-wasm openapi db-url db-stop clean-db
+.PHONY: run test build tools node-tools web-tools browser-tools web web-dev e2e screenshots fmt lint check-wasm openapi db-url db-stop clean-db
 
-# Build the release binary, prepare the database with demo data, and serve.
-run: tools
+# Build the app and the release binary, prepare the database with demo data, and serve.
+run: tools web
 	$(CARGO) build --release -p inbox-api --bin inbox
 	@server="$$(scripts/db.sh url)"; \
 	 app="$${DATABASE_URL:-$${server%/*}/inbox}"; \
@@ -27,11 +33,15 @@ run: tools
 	 target/release/inbox serve
 
 # Everything CI checks: formatting, lints, the wasm build of the shared
-# types, and every test against a real PostgreSQL.
-test: tools
+# types, every test against a real PostgreSQL, the app's own tests, and the
+# browser tests in Chromium against the real server.
+test: tools web browser-tools
 	$(CARGO) fmt --all -- --check
+	cd frontend && $(CARGO) fmt -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd frontend && $(CARGO) clippy --all-targets -- -D warnings
 	$(MAKE) --no-print-directory check-wasm
+	$(CARGO) build -p inbox-api --bin inbox
 	@server="$$(scripts/db.sh url)"; \
 	 trap 'scripts/db.sh stop' EXIT; \
 	 export DATABASE_URL="$$server"; \
@@ -39,7 +49,32 @@ test: tools
 	   $(CARGO) nextest run --workspace --no-fail-fast; \
 	 else \
 	   $(CARGO) test --workspace --no-fail-fast; \
-	 fi
+	 fi; \
+	 (cd frontend && $(CARGO) test); \
+	 $(NODE_BIN)/playwright test --config e2e/playwright.config.ts
+
+# The browser tests alone (the server and app are built first).
+e2e: tools web browser-tools
+	$(CARGO) build -p inbox-api --bin inbox
+	@server="$$(scripts/db.sh url)"; \
+	 trap 'scripts/db.sh stop' EXIT; \
+	 DATABASE_URL="$$server" $(NODE_BIN)/playwright test --config e2e/playwright.config.ts $(E2E_ARGS)
+
+# Rewrite docs/screenshots/ from the demo data (shown in the README).
+screenshots: tools web browser-tools
+	$(CARGO) build -p inbox-api --bin inbox
+	@server="$$(scripts/db.sh url)"; \
+	 trap 'scripts/db.sh stop' EXIT; \
+	 DATABASE_URL="$$server" SCREENSHOT_DIR=docs/screenshots $(NODE_BIN)/playwright test --config e2e/playwright.config.ts screenshots
+
+# The browser app, release build, into frontend/dist (served by `inbox serve`).
+web: web-tools
+	cd frontend && PATH="$(NODE_BIN):$$PATH" TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+
+# Development: rebuilds on change at http://127.0.0.1:8081, /api proxied to a
+# server started with `make run` (or `inbox serve`) on port 8080.
+web-dev: web-tools
+	cd frontend && PATH="$(NODE_BIN):$$PATH" TRUNK_SKIP_VERSION_CHECK=true trunk serve
 
 build:
 	$(CARGO) build --workspace
@@ -49,6 +84,26 @@ tools:
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	@rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+
+# Node, and the npm packages of package-lock.json (Playwright, and binaryen's
+# wasm-opt: Debian's binaryen builds wasm that crashes). No browser download.
+node-tools:
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) nodejs npm; }
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; \
+	 fi
+
+# Trunk and the wasm-bindgen CLI, built from crates.io (nothing from GitHub).
+web-tools: tools node-tools
+	@trunk --version 2>/dev/null | grep -qx 'trunk $(TRUNK_VERSION)' || $(CARGO) install --locked trunk --version $(TRUNK_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' || \
+	  $(CARGO) install wasm-bindgen-cli --version '=$(WASM_BINDGEN_VERSION)'
+
+# Debian's Chromium for the browser tests, and an emoji font for screenshots.
+browser-tools:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji'; then \
+	   $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium fonts-noto-color-emoji; \
+	 fi
 
 # The shared types must compile for the browser app.
 check-wasm:
@@ -61,6 +116,7 @@ openapi:
 
 fmt:
 	$(CARGO) fmt --all
+	cd frontend && $(CARGO) fmt
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -263,28 +263,27 @@ impl Store {
     }
 
     pub fn set_filter(self, f: ConversationFilter) {
-        if self.filter.get_untracked() == f {
-            return;
-        }
-        self.filter.set(f);
-        prefs::save(self.view(), true);
-        self.reload_list();
+        self.set_list_query(self.filter, f, true);
     }
 
     pub fn set_search(self, term: String) {
-        if self.search.get_untracked() == term {
-            return;
-        }
-        self.search.set(term);
-        self.reload_list();
+        // The search term is not part of the recorded view.
+        self.set_list_query(self.search, term, false);
     }
 
     pub fn show_archived(self, on: bool) {
-        if self.archived_view.get_untracked() == on {
+        self.set_list_query(self.archived_view, on, true);
+    }
+
+    /// Changes one part of the list's query and reloads the list.
+    fn set_list_query<T: PartialEq + Send + Sync + 'static>(self, part: RwSignal<T>, value: T, record: bool) {
+        if part.with_untracked(|v| *v == value) {
             return;
         }
-        self.archived_view.set(on);
-        prefs::save(self.view(), true);
+        part.set(value);
+        if record {
+            prefs::save(self.view(), true);
+        }
         self.reload_list();
     }
 
@@ -545,8 +544,10 @@ impl Store {
 
     // ----- polling (until the realtime stream lands) -----------------------
 
+    /// Refetches what is shown; only while the tab is visible (a hidden tab
+    /// catches up the moment it is shown again).
     pub fn poll(self) {
-        if self.polling.get_value() || self.writes.get_value() > 0 {
+        if self.polling.get_value() || self.writes.get_value() > 0 || !document_visible() {
             return;
         }
         if !matches!(*self.session.read_untracked(), Session::SignedIn(_)) {

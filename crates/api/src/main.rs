@@ -82,7 +82,8 @@ struct ChannelArgs {
     /// The business number in E.164, shown to agents.
     #[arg(long)]
     phone_number: Option<String>,
-    /// Meta: the phone number id of the WhatsApp Business account.
+    /// Meta: the phone number id of the WhatsApp Business account. Sandbox:
+    /// the id its webhooks carry (random when not given).
     #[arg(long)]
     phone_number_id: Option<String>,
     /// Meta: a system user access token.
@@ -133,7 +134,9 @@ impl ChannelArgs {
                 None,
             ),
             ProviderKind::Sandbox => (
-                format!("sandbox-{}", random()),
+                self.phone_number_id
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or_else(|| format!("sandbox-{}", random())),
                 serde_json::json!({}),
                 Some(self.app_secret.unwrap_or_else(random)),
                 Some(self.verify_token.unwrap_or_else(random)),

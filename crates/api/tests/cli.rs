@@ -135,6 +135,11 @@ async fn channels_are_connected_per_provider_with_their_settings(db: PgPool) {
         ],
     ));
     stdout(&inbox(&db, &["create-channel", "--company", &company, "--provider", "sandbox"]));
+    // A sandbox whose webhook id the caller chooses (the browser tests post to it).
+    stdout(&inbox(
+        &db,
+        &["create-channel", "--company", &company, "--provider", "sandbox", "--phone-number-id", "e2e-channel"],
+    ));
 
     let rows: Vec<(String, String, bool, Option<String>)> =
         sqlx::query_as("SELECT provider, external_id, is_default, phone_number FROM channels ORDER BY created_at")
@@ -148,5 +153,6 @@ async fn channels_are_connected_per_provider_with_their_settings(db: PgPool) {
     );
     assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("twilio", "+14155238886"));
     assert!(rows[2].1.starts_with("sandbox-"));
+    assert_eq!(rows[3].1, "e2e-channel");
     let _ = twilio;
 }

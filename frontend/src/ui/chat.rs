@@ -12,6 +12,7 @@ use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
 use crate::ui::avatar::Avatar;
+use crate::ui::inbox::NewChatButton;
 use crate::ui::menu::{DotsMenu, Item};
 use crate::ui::sidebar::status_mark;
 
@@ -106,7 +107,7 @@ fn Header(c: ConversationDto) -> impl IntoView {
 #[derive(Debug, Clone, PartialEq)]
 enum Line {
     Day(NaiveDate),
-    Msg { m: UiMessage, first: bool },
+    Msg { m: Box<UiMessage>, first: bool },
 }
 
 impl Line {
@@ -138,7 +139,7 @@ fn lines(messages: &[UiMessage]) -> Vec<Line> {
         }
         let first = prev_dir != Some(m.dto.direction);
         prev_dir = Some(m.dto.direction);
-        out.push(Line::Msg { m: m.clone(), first });
+        out.push(Line::Msg { m: Box::new(m.clone()), first });
     }
     out
 }
@@ -240,7 +241,7 @@ fn Messages() -> impl IntoView {
                                 <For each=move || thread.get() key=Line::key let:line>
                                     {match line {
                                         Line::Day(d) => view! { <div class="day">{format::day(d)}</div> }.into_any(),
-                                        Line::Msg { m, first } => view! { <Bubble m=m first=first /> }.into_any(),
+                                        Line::Msg { m, first } => view! { <Bubble m=*m first=first /> }.into_any(),
                                     }}
                                 </For>
                             }
@@ -392,14 +393,7 @@ fn Composer() -> impl IntoView {
 
     view! {
         <footer class="composer">
-            <button
-                class="icon-btn"
-                aria-label="New chat"
-                title="New chat (Ctrl+Alt+N)"
-                on:click=move |_| store.modal.set(Some(Modal::NewChat))
-            >
-                {icon(Icon::Plus)}
-            </button>
+            <NewChatButton icon=Icon::Plus />
             <div class="field">
                 <textarea
                     rows="1"

@@ -9,6 +9,7 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Load, Modal, Store};
 use crate::ui::avatar::{Avatar, UserAvatar};
+use crate::ui::inbox::NewChatButton;
 use crate::ui::menu::{DotsMenu, Item};
 
 /// Row height in px: fixed, so only the visible rows are rendered.
@@ -40,14 +41,7 @@ pub fn Sidebar() -> impl IntoView {
                     </div>
                 </div>
                 <div class="bar-actions">
-                    <button
-                        class="icon-btn"
-                        aria-label="New chat"
-                        title="New chat (Ctrl+Alt+N)"
-                        on:click=move |_| store.modal.set(Some(Modal::NewChat))
-                    >
-                        {icon(Icon::NewChat)}
-                    </button>
+                    <NewChatButton icon=Icon::NewChat />
                     <DotsMenu label="Menu" items=items />
                 </div>
             </header>

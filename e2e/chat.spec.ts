@@ -1,0 +1,149 @@
+// Plan 10.3 "Conversation Selection", 10.4 (failures, retry, ordering) and
+// the message statuses moving through the sandbox's real webhooks.
+import { test, expect, row, inbound, apiSend, freshPhone } from './fixtures';
+
+const thread = (page) => page.getByRole('main').getByRole('log');
+const composer = (page) => page.getByRole('main').getByLabel('Type a message');
+
+test('clicking a row selects it and loads its messages; Enter sends and the ticks turn blue through the webhooks', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'Hi, is my order on its way?', 'Nora Lindqvist');
+  const r = row(page, /Nora Lindqvist/);
+  await r.click();
+  await expect(r).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('main', { name: 'Chat with Nora Lindqvist' })).toBeVisible();
+  await expect(thread(page).getByText('Hi, is my order on its way?')).toBeVisible();
+  await expect(thread(page).getByText('Today', { exact: true })).toBeVisible();
+
+  // Shift+Enter breaks the line, Enter sends.
+  await composer(page).fill('It left this morning.');
+  await composer(page).press('Shift+Enter');
+  await composer(page).pressSequentially('Tracking: 123');
+  await composer(page).press('Enter');
+  await expect(composer(page)).toHaveValue('');
+  const bubble = thread(page).locator('.msg.out').last();
+  await expect(bubble.locator('.text')).toHaveText('It left this morning.\nTracking: 123');
+  // One grey tick once the server answers, then two blue ones when the
+  // sandbox's delivered and read webhooks have come in.
+  await expect(bubble.getByRole('img', { name: /Sending|Sent/ })).toBeVisible();
+  await expect(bubble.getByRole('img', { name: 'Read' })).toBeVisible({ timeout: 15_000 });
+  await expect(bubble).toHaveAttribute('data-status', 'read');
+  // The row shows the same blue ticks in front of the preview.
+  await expect(r.getByRole('img', { name: 'Read' })).toBeVisible();
+  await expect(r).toContainText('Tracking: 123');
+});
+
+test('messages sent quickly one after another stay in order', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'Ready when you are', 'Omar Haddad');
+  await row(page, /Omar Haddad/).click();
+  for (const text of ['one', 'two', 'three', 'four']) {
+    await composer(page).fill(text);
+    await composer(page).press('Enter');
+  }
+  const texts = thread(page).locator('.msg.out .text');
+  await expect(texts).toHaveText(['one', 'two', 'three', 'four']);
+  await expect(thread(page).locator('.msg.out[data-status="sending"]')).toHaveCount(0);
+  await page.reload();
+  await expect(thread(page).locator('.msg.out .text')).toHaveText(['one', 'two', 'three', 'four']);
+});
+
+test('scrolling up loads older messages and keeps the reading position', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  for (let i = 1; i <= 65; i++) await inbound(page.request, tenant, phone.digits, `Message number ${i}`, 'Kenji Watanabe');
+  await row(page, /Kenji Watanabe/).click();
+  await expect(thread(page).getByText('Message number 65', { exact: true })).toBeInViewport();
+  // The first page holds the newest 50.
+  await expect(thread(page).locator('.msg')).toHaveCount(50);
+  await expect(thread(page).getByText('Message number 15', { exact: true })).toHaveCount(0);
+  const wall = page.locator('.wall');
+  await wall.evaluate((el) => (el.scrollTop = 0));
+  await expect(thread(page).getByText('Message number 1', { exact: true })).toBeAttached();
+  await expect(thread(page).locator('.msg')).toHaveCount(65);
+  // What was at the top (message 16) is still in view: the page went above it.
+  const top = await wall.evaluate((el) => el.scrollTop);
+  expect(top).toBeGreaterThan(0);
+  await expect(thread(page).getByText('Message number 16', { exact: true })).toBeInViewport();
+  await expect(thread(page).getByText('Message number 1', { exact: true })).not.toBeInViewport();
+  // The end of the history: no endless requests for more.
+  let requests = 0;
+  page.on('request', (r) => r.url().includes('/messages?') && r.url().includes('cursor=') && requests++);
+  await wall.evaluate((el) => (el.scrollTop = 0));
+  await page.waitForTimeout(1000);
+  expect(requests).toBe(0);
+});
+
+test('a new message scrolls into view at the bottom; when scrolled up a pill appears instead', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  for (let i = 1; i <= 30; i++) await inbound(page.request, tenant, phone.digits, `Earlier message ${i}`, 'Chidi Nwosu');
+  await row(page, /Chidi Nwosu/).click();
+  await expect(thread(page).getByText('Earlier message 30', { exact: true })).toBeInViewport();
+
+  await inbound(page.request, tenant, phone.digits, 'Are you there?', 'Chidi Nwosu');
+  await expect(thread(page).getByText('Are you there?')).toBeInViewport({ timeout: 15_000 });
+
+  await page.locator('.wall').evaluate((el) => (el.scrollTop = 0));
+  await inbound(page.request, tenant, phone.digits, 'Hello again', 'Chidi Nwosu');
+  const pill = page.getByRole('button', { name: /1 new message/ });
+  await expect(pill).toBeVisible({ timeout: 15_000 });
+  await expect(thread(page).getByText('Hello again')).not.toBeInViewport();
+  await pill.click();
+  await expect(thread(page).getByText('Hello again')).toBeInViewport();
+  await expect(pill).toBeHidden();
+});
+
+test('a network failure during send leaves the message failed with Retry; Retry sends it', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'Can you help?', 'Lena Vogel');
+  await row(page, /Lena Vogel/).click();
+  await expect(thread(page).getByText('Can you help?')).toBeVisible();
+  await page.route('**/api/conversations/*/messages', (route) =>
+    route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.continue(),
+  );
+  await composer(page).fill('Of course!');
+  await composer(page).press('Enter');
+  const bubble = thread(page).locator('.msg.out', { hasText: 'Of course!' });
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+  await expect(bubble).toContainText('Not delivered: No connection to the server');
+  await expect(page.getByRole('alert').getByText('Failed to send message.')).toBeVisible();
+  await expect(row(page, /Lena Vogel/).getByRole('img', { name: 'Not delivered' })).toBeVisible();
+  // It stays failed across polls (only this tab knows it).
+  await page.waitForTimeout(3500);
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+
+  await page.unroute('**/api/conversations/*/messages');
+  await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
+  await expect(bubble).toHaveAttribute('data-status', /sent|delivered|read/);
+  await expect(thread(page).locator('.msg.out', { hasText: 'Of course!' })).toHaveCount(1);
+  await page.reload();
+  await expect(thread(page).locator('.msg.out', { hasText: 'Of course!' })).toHaveCount(1);
+});
+
+test('a message WhatsApp refused shows the reason; Retry repeats the whole send', async ({ app: page }) => {
+  // Sandbox: numbers ending in 0000 always fail.
+  const res = await apiSend(page.request, '+1 415 555 0000', 'Did everything arrive OK?');
+  expect(res.status).toBe(502);
+  await row(page, /0000/).click();
+  const bubble = thread(page).locator('.msg.out', { hasText: 'Did everything arrive OK?' });
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+  await expect(bubble).toContainText(/Not delivered: .*not a WhatsApp number/);
+  await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
+  // The retry goes to the provider again, which refuses again.
+  await expect(page.getByRole('alert').getByText('Failed to send message.')).toBeVisible();
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+});
+
+test('opening an unread chat marks it read: the badge disappears, also after a reload', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'First question', 'Priya Raman');
+  await inbound(page.request, tenant, phone.digits, 'Second question', 'Priya Raman');
+  const r = row(page, /Priya Raman, 2 unread/);
+  await expect(r).toBeVisible({ timeout: 15_000 });
+  await expect(r.getByLabel('2 unread messages')).toHaveText('2');
+  await r.click();
+  await expect(row(page, 'Priya Raman')).toBeVisible();
+  await expect(row(page, 'Priya Raman').locator('.badge')).toHaveCount(0);
+  await page.reload();
+  await expect(row(page, 'Priya Raman')).toBeVisible();
+  await expect(row(page, 'Priya Raman').locator('.badge')).toHaveCount(0);
+});
