@@ -65,6 +65,12 @@ pub struct Config {
     /// The built browser app (Trunk's `dist`), served at `/`. Relative paths
     /// are read from the working directory.
     pub web_dir: PathBuf,
+    /// Seconds between keep-alive comments on event streams.
+    pub sse_keepalive_secs: u64,
+    /// Events queued per event-stream client before it is dropped as too slow.
+    pub sse_buffer: usize,
+    /// How long events are kept for clients that reconnect.
+    pub events_replay_secs: u64,
 }
 
 impl Default for Config {
@@ -89,6 +95,9 @@ impl Default for Config {
             sending_timeout_secs: 120,
             sandbox_webhook_url: None,
             web_dir: PathBuf::from("frontend/dist"),
+            sse_keepalive_secs: 15,
+            sse_buffer: 256,
+            events_replay_secs: 300,
         }
     }
 }
@@ -116,6 +125,9 @@ impl std::fmt::Debug for Config {
             .field("sending_timeout_secs", &self.sending_timeout_secs)
             .field("sandbox_webhook_url", &self.sandbox_webhook_url)
             .field("web_dir", &self.web_dir)
+            .field("sse_keepalive_secs", &self.sse_keepalive_secs)
+            .field("sse_buffer", &self.sse_buffer)
+            .field("events_replay_secs", &self.events_replay_secs)
             .finish()
     }
 }

@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, conversations, messages, ops, users, webhook, whatsapp};
+use crate::routes::{auth, conversations, events, messages, ops, users, webhook, whatsapp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use crate::routes::{auth, conversations, messages, ops, users, webhook, whatsapp
         messages::send, messages::retry,
         whatsapp::send,
         webhook::verify, webhook::receive_meta, webhook::receive_twilio,
+        events::stream,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&SecuritySchemes),
@@ -38,6 +39,7 @@ use crate::routes::{auth, conversations, messages, ops, users, webhook, whatsapp
         (name = "conversations", description = "The sidebar: list, filter, search, manage"),
         (name = "messages", description = "Read and send messages"),
         (name = "users", description = "The company's agents"),
+        (name = "events", description = "Live changes as server-sent events"),
         (name = "whatsapp", description = "The plan's WhatsApp send endpoint"),
         (name = "webhooks", description = "Callbacks from WhatsApp providers (signed; not for API clients)"),
         (name = "operations", description = "Health and metrics"),

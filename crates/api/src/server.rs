@@ -14,6 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::events::Hub;
 use crate::state::AppState;
 
 /// Starts the server on `listener`; the returned future runs it until
@@ -24,8 +25,25 @@ pub fn start(
     provider: Arc<dyn WhatsappProvider>,
     listener: TcpListener,
 ) -> anyhow::Result<Server> {
+    Ok(build(config, db, provider, listener, true)?.0)
+}
+
+/// The server and its realtime hub. With `signals`, actix stops on SIGINT
+/// and SIGTERM itself; without, the caller stops it (and closes the hub's
+/// endless event streams first, so a stop does not wait on them).
+fn build(
+    config: &Config,
+    db: PgPool,
+    provider: Arc<dyn WhatsappProvider>,
+    listener: TcpListener,
+    signals: bool,
+) -> anyhow::Result<(Server, Arc<Hub>)> {
     crate::telemetry::prometheus();
-    let state = web::Data::new(AppState::new(config, db, provider)?);
+    let state = web::Data::new(AppState::new(config, db.clone(), provider)?);
+    let hub = state.hub.clone();
+    // Lives as long as the process (tests start many servers in one process;
+    // each listens on its own database).
+    crate::events::listen(db, hub.clone());
     // Rendered once: the same bytes as the committed openapi/openapi.json.
     let spec = web::Bytes::from(crate::openapi::json());
     let web_dir = config.web_dir.clone();
@@ -50,14 +68,32 @@ pub fn start(
             .wrap(TracingLogger::default())
     })
     .listen(listener)?
-    .shutdown_timeout(30)
-    .run();
-    Ok(server)
+    .shutdown_timeout(30);
+    let server = if signals { server } else { server.disable_signals() };
+    Ok((server.run(), hub))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     tracing::debug!(path = req.path(), "no route");
     Err(ApiError::Domain(DomainError::NotFound("route")))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 /// Binds the configured address and serves until stopped.
@@ -66,7 +102,15 @@ pub async fn serve(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvid
     tracing::info!(address = %config.bind, "listening");
     inbox_domain::delivery::configure_retries(config.retry_policy());
     let workers = crate::workers::start(config, db.clone(), provider.clone());
-    start(config, db, provider, listener)?.await?;
+    let (server, hub) = build(config, db, provider, listener, false)?;
+    let handle = server.handle();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: closing event streams, finishing requests");
+        hub.close_all();
+        handle.stop(true).await;
+    });
+    server.await?;
     drop(workers);
     tracing::info!("server stopped");
     Ok(())

@@ -8,6 +8,7 @@ use inbox_types::PhoneRegion;
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::events::Hub;
 use crate::ratelimit::RateLimiter;
 
 pub struct AppState {
@@ -19,6 +20,9 @@ pub struct AppState {
     pub public_origin: Option<String>,
     pub login_limiter: RateLimiter,
     pub send_limiter: RateLimiter,
+    /// This process's realtime subscribers.
+    pub hub: Arc<Hub>,
+    pub sse_keepalive: Duration,
 }
 
 impl AppState {
@@ -32,6 +36,8 @@ impl AppState {
             public_origin: config.public_origin.clone(),
             login_limiter: RateLimiter::per_minute(config.login_attempts_per_minute),
             send_limiter: RateLimiter::per_minute(config.sends_per_minute),
+            hub: Hub::new(config.sse_buffer),
+            sse_keepalive: Duration::from_secs(config.sse_keepalive_secs.max(1)),
         })
     }
 }

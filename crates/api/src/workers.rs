@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inbox_domain::provider::WhatsappProvider;
-use inbox_domain::{auth, delivery};
+use inbox_domain::{auth, delivery, events};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
@@ -50,14 +50,29 @@ pub fn start(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -
             }
         })
     };
-    let cleanup = every(Duration::from_secs(3600), move || {
+    let cleanup = {
         let db = db.clone();
-        async move {
-            let _ = auth::purge_expired_sessions(&db).await;
-            let _ = delivery::purge_stale_pending_statuses(&db).await;
-        }
-    });
-    Workers(vec![retries, sweeper, cleanup])
+        every(Duration::from_secs(3600), move || {
+            let db = db.clone();
+            async move {
+                let _ = auth::purge_expired_sessions(&db).await;
+                let _ = delivery::purge_stale_pending_statuses(&db).await;
+            }
+        })
+    };
+    let replay_window = Duration::from_secs(config.events_replay_secs);
+    let events = {
+        let db = db.clone();
+        every(Duration::from_secs(60), move || {
+            let db = db.clone();
+            async move {
+                if let Err(e) = events::purge(&db, replay_window).await {
+                    tracing::warn!(error = %e, "purging old events failed");
+                }
+            }
+        })
+    };
+    Workers(vec![retries, sweeper, cleanup, events])
 }
 
 fn every<F, Fut>(period: Duration, job: F) -> JoinHandle<()>

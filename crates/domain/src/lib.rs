@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod delivery;
 pub mod error;
+pub mod events;
 pub mod inbound;
 pub mod messages;
 pub mod perf;

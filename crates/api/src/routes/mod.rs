@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod events;
 pub mod messages;
 pub mod ops;
 pub mod users;
@@ -41,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(webhook::receive_twilio)
         .service(ops::healthz)
         .service(ops::readyz)
-        .service(ops::metrics);
+        .service(ops::metrics)
+        .service(events::stream);
 }
 
 /// A `companyId` in a body may only name the caller's own company.

@@ -2,11 +2,14 @@
 //! fresh database per test, and Meta's Cloud API played by a wiremock server.
 
 mod helpers;
+#[path = "../support/sse.rs"]
+mod sse;
 
 mod auth;
 mod contract;
 mod conversations;
 mod errors;
+mod events;
 mod messages;
 mod operations;
 mod web;

@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod contacts_and_conversations;
 mod delivery;
+mod events;
 mod inbound;
 mod listing;
 mod management;
