@@ -55,6 +55,9 @@ export default async function globalSetup() {
     // Tests send far more than a person would, and sign in once per test.
     INBOX_SENDS_PER_MINUTE: '100000',
     INBOX_LOGIN_ATTEMPTS_PER_MINUTE: '100000',
+    // Event streams end (and browsers resume them) every few seconds, so
+    // tests can cut the connection in between.
+    INBOX_SSE_MAX_AGE_SECS: '4',
   };
   execFileSync(bin, ['migrate'], { env, stdio: 'inherit' });
   execFileSync(bin, ['seed-demo'], { env, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -3,6 +3,7 @@
 mod api;
 mod format;
 mod icons;
+mod live;
 mod merge;
 mod prefs;
 mod store;
@@ -32,9 +33,9 @@ fn App() -> impl IntoView {
         }
     });
 
-    // Polling until the realtime stream lands: only while the tab is visible.
-    set_interval(move || store.poll(), store::POLL_EVERY);
-    let _ = window_event_listener(leptos::ev::visibilitychange, move |_| store.poll());
+    // Live updates while signed in; the open chat is read once it is seen.
+    live::run(store);
+    let _ = window_event_listener(leptos::ev::visibilitychange, move |_| store.on_visible());
 
     view! {
         {move || match store.session.get() {

@@ -2,8 +2,9 @@
 //! without losing older pages the agent scrolled to or messages that exist
 //! only in this tab. Pure functions, tested on the host.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use inbox_types::MessageStatus;
 use inbox_types::dto::{ConversationDto, MessageDto};
 use uuid::Uuid;
 
@@ -64,6 +65,8 @@ pub fn merge_messages(
 ) -> Vec<UiMessage> {
     fresh.reverse();
     let known: HashSet<Uuid> = existing.iter().filter(|m| m.local.is_none()).map(|m| m.dto.id).collect();
+    let shown: HashMap<Uuid, MessageStatus> =
+        existing.iter().filter(|m| m.local.is_none()).map(|m| (m.dto.id, m.dto.status)).collect();
     let oldest_fresh = fresh.first().map(|m| (m.created_at, m.id));
     let mut out: Vec<UiMessage> = match (fresh_has_more, oldest_fresh) {
         (true, Some(oldest)) => {
@@ -77,10 +80,30 @@ pub fn merge_messages(
             .filter(|m| {
                 !(sends_in_flight && m.direction == inbox_types::MessageDirection::Outbound && !known.contains(&m.id))
             })
-            .map(UiMessage::server),
+            .map(|mut m| {
+                // A page fetched before a status event arrived must not take
+                // the ticks back (read -> delivered).
+                if let Some(&now) = shown.get(&m.id)
+                    && is_behind(m.status, now)
+                {
+                    m.status = now;
+                }
+                UiMessage::server(m)
+            }),
     );
     out.extend(existing.iter().filter(|m| m.local.is_some()).cloned());
     out
+}
+
+/// Whether `status` is an earlier step than `than` on sent -> delivered -> read.
+pub fn is_behind(status: MessageStatus, than: MessageStatus) -> bool {
+    let rank = |s: MessageStatus| match s {
+        MessageStatus::Sent => Some(1),
+        MessageStatus::Delivered => Some(2),
+        MessageStatus::Read => Some(3),
+        MessageStatus::Sending | MessageStatus::Failed => None,
+    };
+    matches!((rank(status), rank(than)), (Some(a), Some(b)) if a < b)
 }
 
 /// An older page (newest first) put in front of the shown messages.
@@ -95,8 +118,8 @@ pub fn prepend_older(existing: &[UiMessage], mut older: Vec<MessageDto>) -> Vec<
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, TimeZone, Utc};
+    use inbox_types::MessageDirection;
     use inbox_types::dto::ContactDto;
-    use inbox_types::{MessageDirection, MessageStatus};
 
     use super::*;
 
@@ -216,6 +239,24 @@ mod tests {
         let fresh = vec![msg(5, 5, MessageDirection::Outbound), msg(4, 4, MessageDirection::Inbound)];
         let out = merge_messages(&[], fresh, false, true);
         assert_eq!(mids(&out), [4]);
+    }
+
+    #[test]
+    fn a_page_fetched_before_a_status_event_does_not_take_the_ticks_back() {
+        let mut read = msg(1, 1, MessageDirection::Outbound);
+        read.status = MessageStatus::Read;
+        let existing = vec![UiMessage::server(read)];
+        let mut stale = msg(1, 1, MessageDirection::Outbound);
+        stale.status = MessageStatus::Delivered;
+        let out = merge_messages(&existing, vec![stale], false, false);
+        assert_eq!(out[0].dto.status, MessageStatus::Read);
+        // A retry may take a failed message back to sending.
+        let mut failed = msg(2, 2, MessageDirection::Outbound);
+        failed.status = MessageStatus::Failed;
+        let mut sending = msg(2, 2, MessageDirection::Outbound);
+        sending.status = MessageStatus::Sending;
+        let out = merge_messages(&[UiMessage::server(failed)], vec![sending], false, false);
+        assert_eq!(out[0].dto.status, MessageStatus::Sending);
     }
 
     #[test]

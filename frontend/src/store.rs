@@ -2,7 +2,7 @@
 //! an explicit load state; writes change the view at once (optimistic) and
 //! roll back with a toast when the server refuses (plan 8.3).
 //!
-//! A store rather than one resource per read: polling (until realtime lands)
+//! A store rather than one resource per read: live updates (server-sent events)
 //! and optimistic writes both need to fold answers into what is shown.
 
 use std::collections::HashMap;
@@ -20,8 +20,14 @@ use crate::merge::{self, LocalSend, UiMessage};
 use crate::prefs::{self, View};
 
 pub const PAGE: u32 = 50;
-/// How often the list and the open chat are refetched while the tab is visible.
-pub const POLL_EVERY: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Live {
+    Connecting,
+    Open,
+    /// The stream dropped; the browser is reconnecting.
+    Reconnecting,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Session {
@@ -105,9 +111,15 @@ pub struct Store {
     /// query are dropped.
     list_gen: StoredValue<u64>,
     chat_gen: StoredValue<u64>,
-    /// Writes in flight: polling waits, so it never undoes an optimistic change.
+    /// Writes in flight: refetches wait, so they never undo an optimistic change.
     writes: StoredValue<u32>,
-    polling: StoredValue<bool>,
+    /// What the next refetch covers (list, open chat), whether one is
+    /// scheduled, and whether one is running.
+    dirty: StoredValue<(bool, bool)>,
+    refresh_pending: StoredValue<bool>,
+    refreshing: StoredValue<bool>,
+    /// The realtime stream's state, for the "reconnecting" banner.
+    pub live: RwSignal<Live>,
     next_toast: StoredValue<u64>,
 }
 
@@ -131,7 +143,10 @@ impl Store {
             list_gen: StoredValue::new(0),
             chat_gen: StoredValue::new(0),
             writes: StoredValue::new(0),
-            polling: StoredValue::new(false),
+            dirty: StoredValue::new((false, false)),
+            refresh_pending: StoredValue::new(false),
+            refreshing: StoredValue::new(false),
+            live: RwSignal::new(Live::Connecting),
             next_toast: StoredValue::new(0),
         }
     }
@@ -176,6 +191,15 @@ impl Store {
         spawn_local(async move {
             if let Ok(out) = api::users().await {
                 self.users.set(out.users);
+            }
+        });
+    }
+
+    /// Returns to the sign-in page if the session has ended.
+    pub fn check_still_signed_in(self) {
+        spawn_local(async move {
+            if let Err(e) = api::me().await {
+                self.expired(&e);
             }
         });
     }
@@ -542,24 +566,104 @@ impl Store {
         });
     }
 
-    // ----- polling (until the realtime stream lands) -----------------------
+    // ----- live updates ------------------------------------------------------
 
-    /// Refetches what is shown; only while the tab is visible (a hidden tab
-    /// catches up the moment it is shown again).
-    pub fn poll(self) {
-        if self.polling.get_value() || self.writes.get_value() > 0 || !document_visible() {
-            return;
-        }
-        if !matches!(*self.session.read_untracked(), Session::SignedIn(_)) {
-            return;
-        }
-        self.polling.set_value(true);
-        spawn_local(async move {
-            self.poll_list().await;
-            self.poll_chat().await;
-            self.refresh_archived_count();
-            self.polling.set_value(false);
+    /// Asks for a refetch of the list and/or the open chat. Requests within
+    /// 100 ms share one refetch, and none is applied while a write is in
+    /// flight (it would undo the optimistic change on screen): it waits.
+    pub fn refresh(self, list: bool, chat: bool) {
+        self.dirty.update_value(|(l, c)| {
+            *l |= list;
+            *c |= chat;
         });
+        if !self.refresh_pending.get_value() {
+            self.refresh_pending.set_value(true);
+            set_timeout(move || self.flush(), Duration::from_millis(100));
+        }
+    }
+
+    pub fn refresh_all(self) {
+        self.refresh(true, true);
+    }
+
+    fn flush(self) {
+        self.refresh_pending.set_value(false);
+        if !matches!(*self.session.read_untracked(), Session::SignedIn(_)) {
+            self.dirty.set_value((false, false));
+            return;
+        }
+        if self.writes.get_value() > 0 || self.refreshing.get_value() {
+            self.refresh_pending.set_value(true);
+            set_timeout(move || self.flush(), Duration::from_millis(250));
+            return;
+        }
+        let (list, chat) = self.dirty.get_value();
+        self.dirty.set_value((false, false));
+        if !(list || chat) {
+            return;
+        }
+        self.refreshing.set_value(true);
+        spawn_local(async move {
+            if list {
+                self.poll_list().await;
+                self.refresh_archived_count();
+            }
+            if chat {
+                self.poll_chat().await;
+            }
+            self.refreshing.set_value(false);
+        });
+    }
+
+    /// Applies one server-sent event: statuses in place, anything larger by
+    /// refetching what it touches.
+    pub fn on_event(self, kind: &str, data: &serde_json::Value) {
+        let uuid = |key: &str| data.get(key).and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+        let (id, conversation) = (uuid("id"), uuid("conversationId"));
+        let open = self.chat.with_untracked(|c| c.id);
+        match kind {
+            "message.status" => {
+                let status = data.get("status").and_then(|s| serde_json::from_value::<MessageStatus>(s.clone()).ok());
+                let (Some(id), Some(status)) = (id, status) else { return };
+                let error = data.get("errorMessage").and_then(|v| v.as_str()).map(str::to_owned);
+                self.chat.update(|c| {
+                    if let Some(m) = c.messages.iter_mut().find(|m| m.dto.id == id && m.local.is_none())
+                        && moves_forward(m.dto.status, status)
+                    {
+                        m.dto.status = status;
+                        m.dto.error_message = if status == MessageStatus::Failed { error.clone() } else { None };
+                    }
+                });
+                self.list.update(|l| {
+                    for c in l.items.iter_mut().filter(|c| c.last_message_id == Some(id)) {
+                        c.last_message_status = Some(status);
+                    }
+                });
+            }
+            "message.created" => self.refresh(true, conversation.is_some() && conversation == open),
+            "conversation.updated" => self.refresh(true, id.is_some() && id == open),
+            "conversation.deleted" => {
+                let Some(id) = id else { return };
+                self.remove_row(id);
+                if open == Some(id) {
+                    self.toast(ToastKind::Info, "This chat was deleted.");
+                    self.deselect();
+                }
+                // A refetch already on its way may bring the row back.
+                self.refresh(true, false);
+            }
+            "resync" => self.refresh_all(),
+            _ => {}
+        }
+    }
+
+    /// The open chat is read once the agent can see it.
+    pub fn on_visible(self) {
+        if let Some(id) = self.chat.with_untracked(|c| c.id)
+            && document_visible()
+        {
+            self.mark_read_if_unread(id);
+        }
     }
 
     async fn poll_list(self) {
@@ -569,8 +673,11 @@ impl Store {
         let generation = self.list_gen.get_value();
         let q = self.query(None);
         let res = api::conversations(&q).await;
-        if self.list_gen.get_value() != generation || self.writes.get_value() > 0 {
+        if self.list_gen.get_value() != generation {
             return;
+        }
+        if self.writes.get_value() > 0 {
+            return self.refresh(true, false);
         }
         match res {
             Ok(page) => {
@@ -593,8 +700,11 @@ impl Store {
         let Some(id) = self.chat.with_untracked(|c| c.id.filter(|_| c.load == Load::Ready)) else { return };
         let generation = self.chat_gen.get_value();
         let (conv, page) = futures_join(api::conversation(id), api::messages(id, None, PAGE)).await;
-        if self.chat_gen.get_value() != generation || self.writes.get_value() > 0 {
+        if self.chat_gen.get_value() != generation {
             return;
+        }
+        if self.writes.get_value() > 0 {
+            return self.refresh(false, true);
         }
         match conv {
             Ok(c) => {
@@ -863,7 +973,7 @@ impl Store {
                 // Sent earlier under this key (the first answer was lost).
                 (Some(ErrorCode::Conflict), Some(id)) => {
                     settle(id, MessageStatus::Sent, None, None);
-                    self.poll();
+                    self.refresh(true, true);
                 }
                 // Stored and refused by WhatsApp: a failed message the server keeps.
                 (_, Some(id)) => {
@@ -949,6 +1059,13 @@ impl Store {
         }
         res
     }
+}
+
+/// Whether a status from the stream moves a message on: never back along
+/// sent → delivered → read (events and refetches can cross), but a retry
+/// may take a failed message back to sending.
+fn moves_forward(from: MessageStatus, to: MessageStatus) -> bool {
+    from != to && !merge::is_behind(to, from)
 }
 
 fn document_visible() -> bool {

@@ -67,6 +67,10 @@ pub struct Config {
     pub web_dir: PathBuf,
     /// Seconds between keep-alive comments on event streams.
     pub sse_keepalive_secs: u64,
+    /// An event stream ends after this long and the browser reconnects (with
+    /// Last-Event-ID): a signed-out session stops streaming within this time,
+    /// and clients spread over replicas again after a deploy.
+    pub sse_max_age_secs: u64,
     /// Events queued per event-stream client before it is dropped as too slow.
     pub sse_buffer: usize,
     /// How long events are kept for clients that reconnect.
@@ -96,6 +100,7 @@ impl Default for Config {
             sandbox_webhook_url: None,
             web_dir: PathBuf::from("frontend/dist"),
             sse_keepalive_secs: 15,
+            sse_max_age_secs: 1800,
             sse_buffer: 256,
             events_replay_secs: 300,
         }
@@ -126,6 +131,7 @@ impl std::fmt::Debug for Config {
             .field("sandbox_webhook_url", &self.sandbox_webhook_url)
             .field("web_dir", &self.web_dir)
             .field("sse_keepalive_secs", &self.sse_keepalive_secs)
+            .field("sse_max_age_secs", &self.sse_max_age_secs)
             .field("sse_buffer", &self.sse_buffer)
             .field("events_replay_secs", &self.events_replay_secs)
             .finish()

@@ -138,9 +138,11 @@ impl Hub {
 pub fn listen(db: PgPool, hub: Arc<Hub>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut first = true;
-        loop {
+        // Until the pool is closed (the server is stopping).
+        while !db.is_closed() {
             let mut listener = match PgListener::connect_with(&db).await {
                 Ok(l) => l,
+                Err(_) if db.is_closed() => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "events: cannot connect to listen; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -167,6 +169,7 @@ pub fn listen(db: PgPool, hub: Arc<Hub>) -> JoinHandle<()> {
                         tracing::warn!("events: listen connection lost; reconnecting");
                         hub.resync_all();
                     }
+                    Err(_) if db.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "events: listen failed; reconnecting");
                         tokio::time::sleep(Duration::from_millis(500)).await;

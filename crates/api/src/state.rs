@@ -23,6 +23,7 @@ pub struct AppState {
     /// This process's realtime subscribers.
     pub hub: Arc<Hub>,
     pub sse_keepalive: Duration,
+    pub sse_max_age: Duration,
 }
 
 impl AppState {
@@ -38,6 +39,7 @@ impl AppState {
             send_limiter: RateLimiter::per_minute(config.sends_per_minute),
             hub: Hub::new(config.sse_buffer),
             sse_keepalive: Duration::from_secs(config.sse_keepalive_secs.max(1)),
+            sse_max_age: Duration::from_secs(config.sse_max_age_secs.max(1)),
         })
     }
 }

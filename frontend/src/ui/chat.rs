@@ -29,26 +29,38 @@ pub fn Chat() -> impl IntoView {
     let title = move || conversation.get().map(|c| format!("Chat with {}", format::display_name(&c.contact)));
     view! {
         <main class="chat" aria-label=title>
-            {move || match conversation.get() {
-                Some(c) => view! { <Header c=c /> }.into_any(),
-                None => view! { <header class="bar"></header> }.into_any(),
-            }}
+            <Header conversation=conversation />
             <Messages />
             <Composer />
         </main>
     }
 }
 
+/// The chat's header. Each part follows the conversation on its own, so a
+/// change (a new message, an assignment) never rebuilds the menu button a
+/// keyboard user is on.
 #[component]
-fn Header(c: ConversationDto) -> impl IntoView {
+fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
     let store = expect_context::<Store>();
-    let id = c.id;
-    let name = format::display_name(&c.contact);
-    let phone = format::phone(&c.contact.phone);
-    let subtitle = if c.contact.name.as_deref().is_some_and(|n| !n.trim().is_empty()) { Some(phone) } else { None };
-    let assignee = c.assignee.as_ref().map(|a| a.name.clone());
-    let (unread, favorite, archived) = (c.unread_count > 0, c.is_favorite, c.is_archived);
+    let contact = Memo::new(move |_| conversation.with(|c| c.as_ref().map(|c| c.contact.clone())));
+    let id = Memo::new(move |_| conversation.with(|c| c.as_ref().map(|c| c.id)));
+    let flags = Memo::new(move |_| {
+        conversation
+            .with(|c| c.as_ref().map(|c| (c.unread_count > 0, c.is_favorite, c.is_archived)).unwrap_or_default())
+    });
+    let assignee =
+        Memo::new(move |_| conversation.with(|c| c.as_ref().and_then(|c| c.assignee.as_ref().map(|a| a.name.clone()))));
+    let name = move || contact.with(|c| c.as_ref().map(format::display_name).unwrap_or_default());
+    let subtitle = move || {
+        contact.with(|c| {
+            c.as_ref()
+                .filter(|c| c.name.as_deref().is_some_and(|n| !n.trim().is_empty()))
+                .map(|c| format::phone(&c.phone))
+        })
+    };
     let items = Signal::derive(move || {
+        let Some(id) = id.get() else { return Vec::new() };
+        let (unread, favorite, archived) = flags.get();
         let mut v = vec![Item::new("Assign to user…", move || store.modal.set(Some(Modal::Assign)))];
         if unread {
             v.push(Item::new("Mark as read", move || store.change(id, Change::Read)));
@@ -67,7 +79,7 @@ fn Header(c: ConversationDto) -> impl IntoView {
         v.push(Item::new("Delete chat", move || store.modal.set(Some(Modal::ConfirmDelete))).danger());
         v
     });
-    let assign_label = match &assignee {
+    let assign_label = move || match assignee.get() {
         Some(n) => format!("Assigned to {n}. Change assignee"),
         None => "Unassigned. Assign to a user".to_owned(),
     };
@@ -77,27 +89,33 @@ fn Header(c: ConversationDto) -> impl IntoView {
                 {icon(Icon::Back)}
             </button>
             <div class="chat-title">
-                <Avatar contact=c.contact.clone() small=true />
+                {move || contact.get().map(|c| view! { <Avatar contact=c small=true /> })}
                 <div class="who">
                     <h2 class="n">{name}</h2>
-                    {subtitle.map(|p| view! { <div class="s">{p}</div> })}
+                    {move || subtitle().map(|p| view! { <div class="s">{p}</div> })}
                 </div>
-                <button
-                    class="assign"
-                    aria-label=assign_label
-                    title="Assigned agent"
-                    on:click=move |_| store.modal.set(Some(Modal::Assign))
-                >
-                    {icon(Icon::Person)}
-                    {match assignee {
-                        Some(n) => view! { <span class="hide-m">"Assigned to "</span><b>{n}</b> }.into_any(),
-                        None => view! { <span>"Unassigned"</span> }.into_any(),
-                    }}
-                </button>
-                {favorite.then(|| view! { <span class="hdr-fav" title="Favorite">{icon(Icon::Star)}</span> })}
+                <Show when=move || id.with(Option::is_some)>
+                    <button
+                        class="assign"
+                        aria-label=assign_label
+                        title="Assigned agent"
+                        on:click=move |_| store.modal.set(Some(Modal::Assign))
+                    >
+                        {icon(Icon::Person)}
+                        {move || match assignee.get() {
+                            Some(n) => view! { <span class="hide-m">"Assigned to "</span><b>{n}</b> }.into_any(),
+                            None => view! { <span>"Unassigned"</span> }.into_any(),
+                        }}
+                    </button>
+                </Show>
+                <Show when=move || flags.get().1>
+                    <span class="hdr-fav" title="Favorite">{icon(Icon::Star)}</span>
+                </Show>
             </div>
             <div class="bar-actions">
-                <DotsMenu label="Chat menu" items=items />
+                <Show when=move || id.with(Option::is_some)>
+                    <DotsMenu label="Chat menu" items=items />
+                </Show>
             </div>
         </header>
     }

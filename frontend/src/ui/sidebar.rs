@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
-use crate::store::{Load, Modal, Store};
+use crate::store::{Live, Load, Modal, Store};
 use crate::ui::avatar::{Avatar, UserAvatar};
 use crate::ui::inbox::NewChatButton;
 use crate::ui::menu::{DotsMenu, Item};
@@ -45,6 +45,12 @@ pub fn Sidebar() -> impl IntoView {
                     <DotsMenu label="Menu" items=items />
                 </div>
             </header>
+            <Show when=move || store.live.get() == Live::Reconnecting>
+                <div class="offline" role="status">
+                    <strong>"Reconnecting…"</strong>
+                    <span>"New messages and changes will appear once the connection is back."</span>
+                </div>
+            </Show>
             <Show when=move || store.archived_view.get()>
                 <div class="archived-head">
                     <button class="icon-btn" aria-label="Back to chats" on:click=move |_| store.show_archived(false)>

@@ -44,7 +44,8 @@ fn parse_last_id(raw: &str) -> Result<i64, ApiError> {
 /// `resync` (refetch: events were missed). Each carries an `id`; reconnect
 /// with `Last-Event-ID` (or `?lastEventId=`) to get what was missed in the
 /// last few minutes. A comment line every 15 s keeps proxies from closing
-/// the stream.
+/// the stream; the server ends a stream after 30 minutes (clients reconnect
+/// and resume), so a session that ended stops receiving.
 #[utoipa::path(
     get, path = "/api/events", tag = "events",
     params(("lastEventId" = Option<i64>, Query, description = "Resume after this event (as the Last-Event-ID header does)")),
@@ -77,7 +78,13 @@ pub async fn stream(auth: Auth, state: web::Data<AppState>, req: HttpRequest) ->
             Replay::TooOld => pending.push_back(resync_frame()),
         }
     }
-    let stream = sse(Sse { subscription, pending, replayed, keepalive: state.sse_keepalive });
+    let stream = sse(Sse {
+        subscription,
+        pending,
+        replayed,
+        keepalive: state.sse_keepalive,
+        ends_at: tokio::time::Instant::now() + state.sse_max_age,
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((CACHE_CONTROL, "no-cache"))
@@ -102,6 +109,8 @@ struct Sse {
     /// Replayed ids: the live feed may bring them again.
     replayed: HashSet<i64>,
     keepalive: Duration,
+    /// The stream ends here; the client reconnects with Last-Event-ID.
+    ends_at: tokio::time::Instant,
 }
 
 fn sse(state: Sse) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
@@ -128,6 +137,7 @@ fn sse(state: Sse) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>
                     return Some((Ok(bytes), (s, tick)));
                 }
                 _ = tick.tick() => return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (s, tick))),
+                _ = tokio::time::sleep_until(s.ends_at) => return None,
             }
         }
     })

@@ -148,3 +148,13 @@ async fn stream_counts_appear_on_metrics(db: PgPool) {
     let text = app.anonymous(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
     assert!(text.contains("inbox_sse_connections"), "{text}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_stream_ends_after_its_maximum_age_so_clients_reconnect(db: PgPool) {
+    let config = Config { sse_max_age_secs: 1, sse_keepalive_secs: 60, ..Config::default() };
+    let app = TestApp::spawn_with(db, config).await;
+    let mut client = SseClient::open(app.as_a(Method::GET, "/api/events")).await;
+    let started = std::time::Instant::now();
+    assert!(client.next(Duration::from_secs(5)).await.is_none());
+    assert!(started.elapsed() < Duration::from_secs(4), "the stream ended on time");
+}

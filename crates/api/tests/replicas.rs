@@ -1,0 +1,312 @@
+//! Inbox as several replicas: two `inbox serve` processes against one
+//! database. Events cross processes through PostgreSQL, and the background
+//! workers of both never handle one message twice.
+
+#[path = "support/sse.rs"]
+mod sse;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use inbox_domain::channels::{self, NewChannel, ProviderKind};
+use inbox_domain::companies;
+use inbox_domain::users::{self, NewUser, Password, Role};
+use inbox_types::{CompanyId, MessageStatus};
+use inbox_whatsapp::webhook::meta;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::sse::SseClient;
+
+const PHONE_NUMBER_ID: &str = "106540352242922";
+const APP_SECRET: &str = "replica-secret";
+
+/// The URL of the test's own database, built from the server URL the suite
+/// runs against.
+fn url_of(db: &PgPool) -> String {
+    let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by make test");
+    let name = db.connect_options().get_database().unwrap().to_owned();
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
+    format!("{base}/{name}")
+}
+
+/// A plain HTTP client. Building the provider clients once installs the
+/// process-wide TLS crypto provider reqwest needs here.
+fn http() -> reqwest::Client {
+    let _ = inbox_whatsapp::Providers::new(inbox_whatsapp::ProvidersConfig::default());
+    reqwest::Client::new()
+}
+
+/// One `inbox serve` process; killed when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Stops replicas as a deploy would (SIGTERM), then waits until their
+/// database sessions are gone, so the test's database can be dropped.
+async fn stop(replicas: Vec<Replica>, db: &PgPool) {
+    for r in &replicas {
+        let _ = Command::new("kill").args(["-TERM", &r.child.id().to_string()]).status();
+    }
+    for mut r in replicas {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while r.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "a replica did not stop on SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'inbox-replica'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if left == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn replica(db: &PgPool, meta_base: &str) -> Replica {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_inbox"))
+        .arg("serve")
+        .env("DATABASE_URL", format!("{}?application_name=inbox-replica", url_of(db)))
+        .env("INBOX_BIND", format!("127.0.0.1:{port}"))
+        .env("INBOX_DATABASE_MAX_CONNECTIONS", "4")
+        .env("INBOX_META_API_BASE", meta_base)
+        .env("INBOX_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // Owned at once, so a failing test never leaves it running.
+    let replica = Replica { child, url: format!("http://127.0.0.1:{port}") };
+    let started = Instant::now();
+    let client = http();
+    while client.get(format!("{}/readyz", replica.url)).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        assert!(started.elapsed() < Duration::from_secs(30), "replica did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    replica
+}
+
+/// A company with an API token and a Meta channel; returns the token.
+async fn company(db: &PgPool) -> String {
+    let company = CompanyId(companies::create(db, "Replicated").await.unwrap().id);
+    let agent = users::create(
+        db,
+        company,
+        NewUser {
+            email: "agent@replicated.test",
+            display_name: "Agent",
+            password: Password::new("password-123").unwrap(),
+            role: Role::Agent,
+        },
+    )
+    .await
+    .unwrap();
+    channels::create(
+        db,
+        company,
+        NewChannel {
+            provider: ProviderKind::Meta,
+            name: "Meta".into(),
+            phone_number: Some("+15550001111".into()),
+            external_id: PHONE_NUMBER_ID.into(),
+            credentials: json!({ "access_token": "EAAG-replicated" }),
+            verify_token: Some("verify".into()),
+            app_secret: Some(APP_SECRET.into()),
+            is_default: true,
+        },
+    )
+    .await
+    .unwrap();
+    users::create_token(db, &agent, "replicas").await.unwrap().secret
+}
+
+/// Meta's answer: a fresh message id each time.
+struct Accepts;
+
+impl Respond for Accepts {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "messaging_product": "whatsapp",
+            "messages": [{"id": format!("wamid.{}", uuid::Uuid::now_v7().simple())}]
+        }))
+    }
+}
+
+async fn send(http: &reqwest::Client, replica: &Replica, token: &str, phone: &str, text: &str) -> Value {
+    let res = http
+        .post(format!("{}/api/messages", replica.url))
+        .bearer_auth(token)
+        .json(&json!({"phoneNumber": phone, "messageText": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    res.json().await.unwrap()
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_send_through_one_replica_and_a_webhook_through_the_other_both_reach_a_stream_on_the_first(db: PgPool) {
+    let meta_api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v21.0/{PHONE_NUMBER_ID}/messages")))
+        .respond_with(Accepts)
+        .mount(&meta_api)
+        .await;
+    let token = company(&db).await;
+    let a = replica(&db, &meta_api.uri()).await;
+    let b = replica(&db, &meta_api.uri()).await;
+    let http = http();
+    let mut stream = SseClient::open(http.get(format!("{}/api/events", a.url)).bearer_auth(&token)).await;
+
+    let sent = send(&http, &a, &token, "+14155550100", "Sent through A").await;
+    let message_id = sent["messageId"].clone();
+    let created = stream.expect("message.created", Duration::from_secs(10)).await;
+    assert_eq!(created.data["id"], message_id);
+
+    // WhatsApp reports delivery to the other replica.
+    let provider_id: String = sqlx::query_scalar("SELECT provider_message_id FROM messages WHERE id = $1")
+        .bind(uuid::Uuid::parse_str(message_id.as_str().unwrap()).unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let body = meta::status_payload(PHONE_NUMBER_ID, &provider_id, MessageStatus::Delivered, "14155550100", Utc::now());
+    let res = http
+        .post(format!("{}/api/whatsapp/webhook", b.url))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", meta::sign(APP_SECRET.as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = stream.expect("message.status", deadline - Instant::now()).await;
+        if e.data["id"] == message_id && e.data["status"] == "delivered" {
+            break;
+        }
+    }
+    drop(stream);
+    stop(vec![a, b], &db).await;
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn retry_workers_in_both_replicas_send_each_due_message_exactly_once_more(db: PgPool) {
+    const MESSAGES: usize = 12;
+    let meta_api = MockServer::start().await;
+    // The first attempt of every message fails transiently; later ones pass.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "busy", "code": 2}})))
+        .up_to_n_times(MESSAGES as u64)
+        .with_priority(1)
+        .mount(&meta_api)
+        .await;
+    Mock::given(method("POST")).respond_with(Accepts).with_priority(2).mount(&meta_api).await;
+    let token = company(&db).await;
+    let a = replica(&db, &meta_api.uri()).await;
+    let b = replica(&db, &meta_api.uri()).await;
+    let http = http();
+    for i in 0..MESSAGES {
+        let out = send(&http, &a, &token, &format!("+1415555{:04}", 100 + i), &format!("retry me {i}")).await;
+        assert_eq!(out["message"]["status"], "sending", "scheduled for an automatic retry");
+    }
+
+    // Both replicas' retry workers now race for the due messages.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let sent: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'").fetch_one(&db).await.unwrap();
+        if sent as usize == MESSAGES {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {sent} of {MESSAGES} were retried");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Give a double claim time to show up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let calls = meta_api.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 2 * MESSAGES, "one failed attempt and one retry per message, no more");
+    for i in 0..MESSAGES {
+        // Quoted: "retry me 1" must not count "retry me 10".
+        let text = format!("\"retry me {i}\"");
+        let n = calls.iter().filter(|r| String::from_utf8_lossy(&r.body).contains(&text)).count();
+        assert_eq!(n, 2, "{text} was sent {n} times");
+    }
+    stop(vec![a, b], &db).await;
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn sweepers_in_both_replicas_fail_each_stuck_message_once_and_send_nothing(db: PgPool) {
+    const STUCK: i64 = 30;
+    let meta_api = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(Accepts).mount(&meta_api).await;
+    let token = company(&db).await;
+    let http = http();
+    // Messages whose provider call never answered, an hour ago: the state
+    // a crash mid-send leaves.
+    let seed = replica(&db, &meta_api.uri()).await;
+    let sent = send(&http, &seed, &token, "+14155550100", "a conversation").await;
+    stop(vec![seed], &db).await;
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, company_id, contact_id, direction, status, content, created_at, updated_at) \
+         SELECT gen_random_uuid(), conversation_id, company_id, contact_id, 'outbound', 'sending', 'stuck ' || g, \
+                now() - interval '1 hour', now() - interval '1 hour' \
+           FROM messages, generate_series(1, $2) g WHERE id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(sent["messageId"].as_str().unwrap()).unwrap())
+    .bind(STUCK)
+    .execute(&db)
+    .await
+    .unwrap();
+    let calls_before = meta_api.received_requests().await.unwrap().len();
+
+    let a = replica(&db, &meta_api.uri()).await;
+    let b = replica(&db, &meta_api.uri()).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let failed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM messages WHERE error_code = 'DELIVERY_UNKNOWN' AND content LIKE 'stuck %'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if failed == STUCK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {failed} of {STUCK} were swept");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Each was failed by one sweeper: one "failed" event per message.
+    let events: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT data->>'id', count(*) FROM events WHERE kind = 'message.status' AND data->>'status' = 'failed' \
+         GROUP BY 1",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(events.len() as i64, STUCK);
+    assert!(events.iter().all(|(_, n)| *n == 1), "{events:?}");
+    assert_eq!(meta_api.received_requests().await.unwrap().len(), calls_before, "the sweeper sends nothing");
+    stop(vec![a, b], &db).await;
+}

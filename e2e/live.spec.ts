@@ -1,0 +1,86 @@
+// Issue 7: two agents of one company see each other's work live, over the
+// event stream (the app does not poll), and a dropped stream catches up.
+import { test, expect, row, inbound, freshPhone, signIn, createTenant } from './fixtures';
+
+test("two agents see each other's sends and assignments as they happen", async ({ app: ana, tenant, browser }) => {
+  const phone = freshPhone();
+  await inbound(ana.request, tenant, phone.digits, 'Is anyone there?', 'Hana Sato');
+  const benContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const ben = await benContext.newPage();
+  await signIn(ben, tenant.colleague.email);
+  await ben.goto('/');
+  await row(ben, /Hana Sato/).click();
+  await row(ana, /Hana Sato/).click();
+
+  // No polling: after the page settles, nothing is fetched until a change.
+  const requests: string[] = [];
+  ben.on('request', (r) => r.url().includes('/api/') && !r.url().includes('/api/events') && requests.push(r.url()));
+  await ben.waitForTimeout(4000);
+  expect(requests).toEqual([]);
+
+  // Ana answers; Ben sees the bubble and its ticks without reloading.
+  await ana.getByRole('main').getByLabel('Type a message').fill('Yes! Ana here, how can I help?');
+  await ana.getByRole('main').getByLabel('Type a message').press('Enter');
+  const bubble = ben.getByRole('main').getByRole('log').locator('.msg.out', { hasText: 'Ana here' });
+  await expect(bubble).toBeVisible();
+  await expect(bubble.getByRole('img', { name: 'Read' })).toBeVisible({ timeout: 15_000 });
+  await expect(row(ben, /Hana Sato/)).toContainText('Ana here');
+
+  // Ana assigns the chat to Ben; his header says so at once.
+  await ana.getByRole('button', { name: /Unassigned/ }).click();
+  await ana.getByRole('dialog', { name: 'Assign to user' }).getByRole('button', { name: /Ben Colleague/ }).click();
+  await expect(ben.getByRole('button', { name: 'Assigned to Ben Colleague. Change assignee' })).toBeVisible();
+
+  // A customer writes to another chat: both lists get it, with the badge.
+  const other = freshPhone();
+  await inbound(ana.request, tenant, other.digits, 'New customer here', 'Ivo Petrov');
+  await expect(row(ben, /Ivo Petrov, 1 unread/)).toBeVisible();
+  await expect(row(ana, /Ivo Petrov, 1 unread/)).toBeVisible();
+  await expect(ben.getByRole('listbox').getByRole('option').first()).toHaveAccessibleName(/Ivo Petrov/);
+
+  // Ben deletes Ivo's chat while Ana has it open; it leaves her screen too.
+  // (Not Hana's: the sandbox may answer Ana's message, which brings a
+  // deleted chat back, as WhatsApp does.)
+  await row(ana, /Ivo Petrov/).click();
+  await row(ben, /Ivo Petrov/).click();
+  await ben.getByRole('button', { name: 'Chat menu' }).click();
+  await ben.getByRole('menuitem', { name: 'Delete chat' }).click();
+  await ben.getByRole('dialog').getByRole('button', { name: 'Delete chat' }).click();
+  await expect(row(ana, /Ivo Petrov/)).toHaveCount(0);
+  await expect(ana.getByRole('status').getByText('This chat was deleted.')).toBeVisible();
+  await expect(ana.getByRole('main', { name: 'No chat open' })).toBeVisible();
+  await benContext.close();
+});
+
+test('a dropped connection shows a reconnecting banner and catches up afterwards', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'Before the outage', 'Jonas Berg');
+  await expect(row(page, /Jonas Berg/)).toContainText('Before the outage');
+  // The network to the event stream goes down; the stream ends within 4 s
+  // (the test server's maximum age) and cannot come back.
+  await page.route('**/api/events**', (route) => route.abort('internetdisconnected'));
+  const banner = page.getByRole('status').filter({ hasText: 'Reconnecting…' });
+  await expect(banner).toBeVisible({ timeout: 15_000 });
+  // Meanwhile a customer writes.
+  await inbound(page.request, tenant, phone.digits, 'During the outage', 'Jonas Berg');
+  await page.unroute('**/api/events**');
+  await expect(banner).toBeHidden({ timeout: 20_000 });
+  // Resumed from its last event: the message that came meanwhile shows.
+  await expect(row(page, /Jonas Berg/)).toContainText('During the outage');
+  await expect(row(page, /Jonas Berg, 2 unread/)).toBeVisible();
+});
+
+test("another company's agent sees none of it", async ({ app: page, tenant, browser }) => {
+  const outsider = createTenant('Outsider');
+  const ctx = await browser.newContext();
+  const other = await ctx.newPage();
+  await signIn(other, outsider.agent.email);
+  await other.goto('/');
+  await expect(other.getByText('No conversations. Start a new chat with the + button.')).toBeVisible();
+  await inbound(page.request, tenant, freshPhone().digits, 'Private to one company', 'Karin Lund');
+  await expect(row(page, /Karin Lund/)).toBeVisible();
+  await other.waitForTimeout(1500);
+  await expect(other.getByText('No conversations. Start a new chat with the + button.')).toBeVisible();
+  await expect(other.getByText('Karin Lund')).toHaveCount(0);
+  await ctx.close();
+});
