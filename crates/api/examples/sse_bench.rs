@@ -40,7 +40,8 @@ async fn main() -> anyhow::Result<()> {
         .error_for_status()?
         .json()
         .await?;
-    let conversation = list["conversations"][0]["id"].as_str().ok_or_else(|| anyhow::anyhow!("no conversation"))?.to_owned();
+    let conversation =
+        list["conversations"][0]["id"].as_str().ok_or_else(|| anyhow::anyhow!("no conversation"))?.to_owned();
 
     for n in counts {
         let n: usize = n.parse()?;
@@ -116,7 +117,11 @@ async fn run(http: &reqwest::Client, url: &str, token: &str, conversation: &str,
         let mut lat: Vec<Duration> = got.into_iter().flatten().collect();
         lat.sort();
         let reached = lat.len();
-        rounds.push((lat.get(reached / 2).copied().unwrap_or_default(), lat.last().copied().unwrap_or_default(), reached));
+        rounds.push((
+            lat.get(reached / 2).copied().unwrap_or_default(),
+            lat.last().copied().unwrap_or_default(),
+            reached,
+        ));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     rounds.sort_by_key(|r| r.1);
