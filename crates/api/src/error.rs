@@ -106,7 +106,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        // WhatsApp refusing a message (502) is the provider's answer, logged
+        // where it happens (`message.failed`); only our own faults are errors.
+        if status.is_server_error() && self.code() != ErrorCode::WhatsappSendFailed {
             tracing::error!(error = ?self, code = %self.code(), "request failed");
         }
         let mut res = HttpResponse::build(status);
