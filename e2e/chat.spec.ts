@@ -107,9 +107,13 @@ test('a network failure during send leaves the message failed with Retry; Retry 
   await expect(bubble).toContainText('Not delivered: No connection to the server');
   await expect(page.getByRole('alert').getByText('Failed to send message.')).toBeVisible();
   await expect(row(page, /Lena Vogel/).getByRole('img', { name: 'Not delivered' })).toBeVisible();
-  // It stays failed across polls (only this tab knows it).
-  await page.waitForTimeout(3500);
+  // Only this tab knows it: it survives other changes and switching chats.
+  await inbound(page.request, tenant, freshPhone().digits, 'Meanwhile, elsewhere', 'Mia Novak');
+  await row(page, /Mia Novak/).click();
+  await expect(page.getByRole('main', { name: 'Chat with Mia Novak' })).toBeVisible();
+  await row(page, /Lena Vogel/).click();
   await expect(bubble).toHaveAttribute('data-status', 'failed');
+  await expect(row(page, /Lena Vogel/).getByRole('img', { name: 'Not delivered' })).toBeVisible();
 
   await page.unroute('**/api/conversations/*/messages');
   await bubble.getByRole('button', { name: 'Retry', exact: true }).click();

@@ -107,6 +107,10 @@ pub struct Store {
     /// Asks the sidebar to focus its search box (Ctrl+Alt+/).
     pub focus_search: RwSignal<u32>,
     drafts: StoredValue<HashMap<Uuid, String>>,
+    /// Messages only this tab holds (being sent, or a send whose answer
+    /// never came), per conversation: they survive switching chats and
+    /// refetches until the server has them.
+    outbox: StoredValue<HashMap<Uuid, Vec<UiMessage>>>,
     /// Bumped on each change of the list's query, so late answers to an old
     /// query are dropped.
     list_gen: StoredValue<u64>,
@@ -140,6 +144,7 @@ impl Store {
             modal: RwSignal::new(None),
             focus_search: RwSignal::new(0),
             drafts: StoredValue::new(HashMap::new()),
+            outbox: StoredValue::new(HashMap::new()),
             list_gen: StoredValue::new(0),
             chat_gen: StoredValue::new(0),
             writes: StoredValue::new(0),
@@ -215,6 +220,7 @@ impl Store {
 
     fn signed_out(self) {
         prefs::forget();
+        self.outbox.set_value(HashMap::new());
         self.session.set(Session::SignedOut);
         self.list.set(ListState::default());
         self.chat.set(ChatState::default());
@@ -364,8 +370,11 @@ impl Store {
                 return;
             }
             match res {
-                Ok(page) => self.list.set(ListState {
-                    items: page.conversations,
+                Ok(mut page) => self.list.set(ListState {
+                    items: {
+                        self.overlay_outbox(&mut page.conversations);
+                        page.conversations
+                    },
                     load: Load::Ready,
                     next_cursor: page.next_cursor,
                     has_more: page.has_more,
@@ -395,7 +404,8 @@ impl Store {
                 return;
             }
             match res {
-                Ok(page) => self.list.update(|l| {
+                Ok(mut page) => self.list.update(|l| {
+                    self.overlay_outbox(&mut page.conversations);
                     let known: std::collections::HashSet<Uuid> = l.items.iter().map(|c| c.id).collect();
                     l.items.extend(page.conversations.into_iter().filter(|c| !known.contains(&c.id)));
                     l.next_cursor = page.next_cursor;
@@ -439,6 +449,23 @@ impl Store {
     fn replace(self, dto: ConversationDto) {
         let id = dto.id;
         self.patch(id, |c| *c = dto.clone());
+    }
+
+    /// Rows of chats with messages only this tab holds show the newest of
+    /// them (a refetch knows nothing of them).
+    fn overlay_outbox(&self, items: &mut [ConversationDto]) {
+        self.outbox.with_value(|o| {
+            for c in items.iter_mut() {
+                if let Some(m) = o.get(&c.id).and_then(|l| l.last())
+                    && m.dto.created_at >= c.last_message_time
+                {
+                    c.last_message_preview = Some(inbox_types::text::preview(&m.dto.content, 100));
+                    c.last_message_time = m.dto.created_at;
+                    c.last_message_direction = Some(MessageDirection::Outbound);
+                    c.last_message_status = Some(m.dto.status);
+                }
+            }
+        });
     }
 
     /// Moves a conversation to the top of the list (a message was just sent).
@@ -498,6 +525,7 @@ impl Store {
                 Ok(page) => self.chat.update(|c| {
                     c.conversation = Some(conv.clone());
                     c.messages = page.messages.into_iter().rev().map(UiMessage::server).collect();
+                    c.messages.extend(self.outbox.with_value(|o| o.get(&id).cloned().unwrap_or_default()));
                     c.previous_cursor = page.previous_cursor;
                     c.has_more = page.has_more;
                     c.load = Load::Ready;
@@ -682,7 +710,9 @@ impl Store {
         match res {
             Ok(page) => {
                 self.list.update(|l| {
-                    let (items, kept_tail) = merge::merge_conversations(&l.items, page.conversations, page.has_more);
+                    let (mut items, kept_tail) =
+                        merge::merge_conversations(&l.items, page.conversations, page.has_more);
+                    self.overlay_outbox(&mut items);
                     l.items = items;
                     if !kept_tail {
                         l.next_cursor = page.next_cursor;
@@ -918,9 +948,9 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        self.chat.update(|c| {
-            c.messages.push(UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None }) });
-        });
+        let message = UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None }) };
+        self.outbox.update_value(|o| o.entry(conv.id).or_default().push(message.clone()));
+        self.chat.update(|c| c.messages.push(message));
         let preview = inbox_types::text::preview(&text, 100);
         self.patch(conv.id, |c| {
             c.last_message_preview = Some(preview.clone());
@@ -949,12 +979,30 @@ impl Store {
 
     fn finish_send(self, conversation: Uuid, key: Uuid, text: &str, res: Result<SendNewMessageOutput, ApiError>) {
         let settle = |id: Uuid, status: MessageStatus, error: Option<String>, local_failed: Option<String>| {
+            let apply = |m: &mut UiMessage| {
+                m.dto.id = id;
+                m.dto.status = status;
+                m.dto.error_message = error.clone();
+                m.local = local_failed.clone().map(|f| LocalSend { client_key: key, failed: Some(f) });
+            };
             self.chat.update(|c| {
-                if let Some(m) = c.messages.iter_mut().find(|m| m.local.as_ref().is_some_and(|l| l.client_key == key)) {
-                    m.dto.id = id;
-                    m.dto.status = status;
-                    m.dto.error_message = error.clone();
-                    m.local = local_failed.clone().map(|f| LocalSend { client_key: key, failed: Some(f) });
+                if let Some(m) = c.messages.iter_mut().find(|m| is_local(m, key)) {
+                    apply(m);
+                }
+            });
+            // The server has it now, or this tab keeps it as failed.
+            self.outbox.update_value(|o| {
+                if let Some(list) = o.get_mut(&conversation) {
+                    if let Some(pos) = list.iter().position(|m| is_local(m, key)) {
+                        if local_failed.is_some() {
+                            apply(&mut list[pos]);
+                        } else {
+                            list.remove(pos);
+                        }
+                    }
+                    if list.is_empty() {
+                        o.remove(&conversation);
+                    }
                 }
             });
             self.patch(conversation, |c| {
@@ -1012,6 +1060,17 @@ impl Store {
             }
         });
         if let Some(local) = msg.local {
+            self.outbox.update_value(|o| {
+                if let Some(m) =
+                    o.get_mut(&conversation).and_then(|l| l.iter_mut().find(|m| is_local(m, local.client_key)))
+                {
+                    m.dto.status = MessageStatus::Sending;
+                    m.dto.error_message = None;
+                    if let Some(l) = m.local.as_mut() {
+                        l.failed = None;
+                    }
+                }
+            });
             self.deliver_local(conversation, local.client_key, msg.dto.content);
             return;
         }
@@ -1066,6 +1125,11 @@ impl Store {
 /// may take a failed message back to sending.
 fn moves_forward(from: MessageStatus, to: MessageStatus) -> bool {
     from != to && !merge::is_behind(to, from)
+}
+
+/// Whether `m` is the local message sent under `key`.
+fn is_local(m: &UiMessage, key: Uuid) -> bool {
+    m.local.as_ref().is_some_and(|l| l.client_key == key)
 }
 
 fn document_visible() -> bool {
