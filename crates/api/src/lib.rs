@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod seed;
+pub mod seed_bench;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -36,6 +36,19 @@ enum Command {
     Serve,
     /// Create the demo company "Demo Co" with agents, a sandbox channel and chats (idempotent).
     SeedDemo,
+    /// Fill an empty database with the benchmark data set (bulk, in SQL):
+    /// companies "Bench <n>" with agent<n>@bench.test / bench-password.
+    SeedBench {
+        #[arg(long, default_value_t = 10)]
+        companies: i64,
+        #[arg(long, default_value_t = 100_000)]
+        conversations: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: i64,
+        /// Messages in the first company's first conversation.
+        #[arg(long, default_value_t = 500)]
+        long_thread: i64,
+    },
     /// Create a company and print its id.
     CreateCompany {
         #[arg(long)]
@@ -213,6 +226,20 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             let channel =
                 channels::create(&db, CompanyId(company.id), args.into_new_channel()?).await.map_err(explain)?;
             println!("{}", channel.id);
+        }
+        Command::SeedBench { companies, conversations, messages, long_thread } => {
+            let db = connect(config, true).await?;
+            MIGRATOR.run(&db).await.context("applying migrations")?;
+            let started = std::time::Instant::now();
+            let size = inbox_api::seed_bench::BenchSize { companies, conversations, messages, long_thread };
+            let seeded = inbox_api::seed_bench::seed_bench(&db, size).await?;
+            println!(
+                "seeded {} companies, {} conversations, {} messages in {:.1} s",
+                seeded.companies,
+                seeded.conversations,
+                seeded.messages,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::SeedDemo => {
             let db = connect(config, false).await?;

@@ -81,3 +81,49 @@ async fn seed_demo_is_idempotent(db: PgPool) {
     let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies").fetch_one(&db).await.unwrap();
     assert_eq!(companies, 1);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn seed_bench_fills_companies_conversations_and_messages_consistently_in_bulk(db: PgPool) {
+    use inbox_api::seed_bench::{BenchSize, seed_bench};
+    let size = BenchSize { companies: 2, conversations: 40, messages: 430, long_thread: 50 };
+    let seeded = seed_bench(&db, size).await.unwrap();
+    assert_eq!((seeded.companies, seeded.conversations), (2, 40));
+    // As many as asked: one conversation holds the long thread, the other 39
+    // share the rest (9 or 10 each).
+    assert_eq!(seeded.messages, 430);
+    let long: i64 =
+        sqlx::query_scalar("SELECT max(n) FROM (SELECT count(*) n FROM messages GROUP BY conversation_id) t")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(long, 50);
+    // Every conversation points at its newest message, as the app keeps it.
+    let wrong: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM conversations v WHERE last_message_id IS DISTINCT FROM \
+           (SELECT id FROM messages m WHERE m.conversation_id = v.id ORDER BY created_at DESC, id DESC LIMIT 1)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0);
+    // Nothing was announced, and the triggers are back on.
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&db).await.unwrap();
+    assert_eq!(events, 0);
+    sqlx::query("UPDATE conversations SET is_favorite = true WHERE id = (SELECT id FROM conversations LIMIT 1)")
+        .execute(&db)
+        .await
+        .unwrap();
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&db).await.unwrap();
+    assert_eq!(events, 1);
+    // The agents can sign in with the documented password.
+    let found = users::find_by_email(&db, "agent1@bench.test").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(found[0].id.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(users::verify_password(inbox_api::seed_bench::BENCH_PASSWORD, &hash));
+    // A second run refuses rather than doubling the data.
+    assert!(seed_bench(&db, size).await.is_err());
+}
