@@ -610,8 +610,10 @@ impl Store {
         }
     }
 
+    /// Everything shown may be stale (a resync, a new stream).
     pub fn refresh_all(self) {
         self.refresh(true, true);
+        self.refresh_archived_count();
     }
 
     fn flush(self) {
@@ -634,7 +636,6 @@ impl Store {
         spawn_local(async move {
             if list {
                 self.poll_list().await;
-                self.refresh_archived_count();
             }
             if chat {
                 self.poll_chat().await;
@@ -669,7 +670,17 @@ impl Store {
                 });
             }
             "message.created" => self.refresh(true, conversation.is_some() && conversation == open),
-            "conversation.updated" => self.refresh(true, id.is_some() && id == open),
+            "conversation.updated" => {
+                // The archived count changes only when an archived chat
+                // changes or a chat moves in or out of the archive.
+                let archived = data.get("isArchived").and_then(|v| v.as_bool()).unwrap_or(false);
+                let shown_archived =
+                    self.list.with_untracked(|l| l.items.iter().find(|c| Some(c.id) == id).map(|c| c.is_archived));
+                if archived || shown_archived.is_some_and(|was| was != archived) {
+                    self.refresh_archived_count();
+                }
+                self.refresh(true, id.is_some() && id == open);
+            }
             "conversation.deleted" => {
                 let Some(id) = id else { return };
                 self.remove_row(id);
@@ -679,6 +690,7 @@ impl Store {
                 }
                 // A refetch already on its way may bring the row back.
                 self.refresh(true, false);
+                self.refresh_archived_count();
             }
             "resync" => self.refresh_all(),
             _ => {}

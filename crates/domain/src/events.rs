@@ -74,11 +74,6 @@ pub async fn replay(db: &PgPool, company: CompanyId, last_id: i64, limit: i64) -
     Ok(Replay::Events(events))
 }
 
-/// The newest event id of a company (a fresh client starts from there).
-pub async fn latest_id(db: &PgPool, company: CompanyId) -> DomainResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT max(id) FROM events WHERE company_id = $1").bind(company.0).fetch_one(db).await?)
-}
-
 /// Forgets events older than the replay window.
 pub async fn purge(db: &PgPool, window: Duration) -> DomainResult<u64> {
     let secs = window.as_secs_f64();
