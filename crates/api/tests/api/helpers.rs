@@ -46,7 +46,9 @@ pub struct TestApp {
     pub http: Client,
 }
 
-async fn tenant(db: &PgPool, name: &str, phone_number_id: &str) -> Tenant {
+/// A company with an agent, an API token and a Meta channel whose app secret
+/// is `secret-<name in lower case>`.
+pub async fn tenant(db: &PgPool, name: &str, phone_number_id: &str) -> Tenant {
     let company = CompanyId(companies::create(db, name).await.unwrap().id);
     let slug = name.to_lowercase();
     let agent = users::create(
@@ -186,6 +188,15 @@ impl TestApp {
         assert_eq!(res.status(), 200);
         client
     }
+}
+
+/// The URL of the test's own database, built from the server URL the suite
+/// runs against (for `inbox` processes the tests start).
+pub fn url_of(db: &PgPool) -> String {
+    let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by make test");
+    let name = db.connect_options().get_database().unwrap().to_owned();
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
+    format!("{base}/{name}")
 }
 
 /// Asserts the status and the error code, and returns the body.

@@ -2,7 +2,6 @@
 //! fresh database per test, and Meta's Cloud API played by a wiremock server.
 
 mod helpers;
-#[path = "../support/sse.rs"]
 mod sse;
 
 mod auth;
@@ -12,5 +11,7 @@ mod errors;
 mod events;
 mod messages;
 mod operations;
+mod replicas;
+mod serve;
 mod web;
 mod webhooks;

@@ -1,8 +1,5 @@
 //! A small server-sent-events reader for tests.
 
-// Shared by two test crates, each of which uses only part of it.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use std::pin::Pin;

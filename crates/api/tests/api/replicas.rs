@@ -2,37 +2,24 @@
 //! database. Events cross processes through PostgreSQL, and the background
 //! workers of both never handle one message twice.
 
-#[path = "support/sse.rs"]
-mod sse;
-
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use inbox_domain::channels::{self, NewChannel, ProviderKind};
-use inbox_domain::companies;
-use inbox_domain::users::{self, NewUser, Password, Role};
-use inbox_types::{CompanyId, MessageStatus};
+use inbox_types::MessageStatus;
 use inbox_whatsapp::webhook::meta;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::helpers::{MetaAccepts, tenant, url_of};
 use crate::sse::SseClient;
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
-const APP_SECRET: &str = "replica-secret";
-
-/// The URL of the test's own database, built from the server URL the suite
-/// runs against.
-fn url_of(db: &PgPool) -> String {
-    let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by make test");
-    let name = db.connect_options().get_database().unwrap().to_owned();
-    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
-    format!("{base}/{name}")
-}
+/// What `helpers::tenant` gives the "Replicated" company.
+const APP_SECRET: &str = "secret-replicated";
 
 /// A plain HTTP client. Building the provider clients once installs the
 /// process-wide TLS crypto provider reqwest needs here.
@@ -106,50 +93,9 @@ async fn replica(db: &PgPool, meta_base: &str) -> Replica {
     replica
 }
 
-/// A company with an API token and a Meta channel; returns the token.
+/// The company every test here uses; returns its API token.
 async fn company(db: &PgPool) -> String {
-    let company = CompanyId(companies::create(db, "Replicated").await.unwrap().id);
-    let agent = users::create(
-        db,
-        company,
-        NewUser {
-            email: "agent@replicated.test",
-            display_name: "Agent",
-            password: Password::new("password-123").unwrap(),
-            role: Role::Agent,
-        },
-    )
-    .await
-    .unwrap();
-    channels::create(
-        db,
-        company,
-        NewChannel {
-            provider: ProviderKind::Meta,
-            name: "Meta".into(),
-            phone_number: Some("+15550001111".into()),
-            external_id: PHONE_NUMBER_ID.into(),
-            credentials: json!({ "access_token": "EAAG-replicated" }),
-            verify_token: Some("verify".into()),
-            app_secret: Some(APP_SECRET.into()),
-            is_default: true,
-        },
-    )
-    .await
-    .unwrap();
-    users::create_token(db, &agent, "replicas").await.unwrap().secret
-}
-
-/// Meta's answer: a fresh message id each time.
-struct Accepts;
-
-impl Respond for Accepts {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        ResponseTemplate::new(200).set_body_json(json!({
-            "messaging_product": "whatsapp",
-            "messages": [{"id": format!("wamid.{}", uuid::Uuid::now_v7().simple())}]
-        }))
-    }
+    tenant(db, "Replicated", PHONE_NUMBER_ID).await.token
 }
 
 async fn send(http: &reqwest::Client, replica: &Replica, token: &str, phone: &str, text: &str) -> Value {
@@ -169,7 +115,7 @@ async fn a_send_through_one_replica_and_a_webhook_through_the_other_both_reach_a
     let meta_api = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(format!("/v21.0/{PHONE_NUMBER_ID}/messages")))
-        .respond_with(Accepts)
+        .respond_with(MetaAccepts)
         .mount(&meta_api)
         .await;
     let token = company(&db).await;
@@ -222,7 +168,7 @@ async fn retry_workers_in_both_replicas_send_each_due_message_exactly_once_more(
         .with_priority(1)
         .mount(&meta_api)
         .await;
-    Mock::given(method("POST")).respond_with(Accepts).with_priority(2).mount(&meta_api).await;
+    Mock::given(method("POST")).respond_with(MetaAccepts).with_priority(2).mount(&meta_api).await;
     let token = company(&db).await;
     let a = replica(&db, &meta_api.uri()).await;
     let b = replica(&db, &meta_api.uri()).await;
@@ -260,7 +206,7 @@ async fn retry_workers_in_both_replicas_send_each_due_message_exactly_once_more(
 async fn sweepers_in_both_replicas_fail_each_stuck_message_once_and_send_nothing(db: PgPool) {
     const STUCK: i64 = 30;
     let meta_api = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(Accepts).mount(&meta_api).await;
+    Mock::given(method("POST")).respond_with(MetaAccepts).mount(&meta_api).await;
     let token = company(&db).await;
     let http = http();
     // Messages whose provider call never answered, an hour ago: the state

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
+use crate::helpers::url_of;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -19,15 +21,6 @@ fn get(port: u16, path: &str) -> Option<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
-}
-
-/// The URL of the test's own database, built from the server URL the suite
-/// runs against.
-fn url_of(db: &PgPool) -> String {
-    let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by make test");
-    let name = db.connect_options().get_database().unwrap().to_owned();
-    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
-    format!("{base}/{name}")
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
