@@ -47,14 +47,7 @@ async fn seed_demo_creates_a_company_that_shows_every_part_of_the_product(db: Pg
 
     // The demo agents can log in with the documented password.
     for (email, _) in seed::DEMO_AGENTS {
-        let found = users::find_by_email(&db, email).await.unwrap();
-        assert_eq!(found.len(), 1);
-        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-            .bind(found[0].id.0)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert!(users::verify_password(seed::DEMO_PASSWORD, &hash));
+        assert_can_sign_in(&db, email, seed::DEMO_PASSWORD).await;
     }
 
     // Every conversation's last message is its newest message.
@@ -116,14 +109,19 @@ async fn seed_bench_fills_companies_conversations_and_messages_consistently_in_b
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&db).await.unwrap();
     assert_eq!(events, 1);
     // The agents can sign in with the documented password.
-    let found = users::find_by_email(&db, "agent1@bench.test").await.unwrap();
+    assert_can_sign_in(&db, "agent1@bench.test", inbox_api::seed_bench::BENCH_PASSWORD).await;
+    // A second run refuses rather than doubling the data.
+    assert!(seed_bench(&db, size).await.is_err());
+}
+
+/// One user has `email`, and `password` is theirs.
+async fn assert_can_sign_in(db: &PgPool, email: &str, password: &str) {
+    let found = users::find_by_email(db, email).await.unwrap();
     assert_eq!(found.len(), 1);
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(found[0].id.0)
-        .fetch_one(&db)
+        .fetch_one(db)
         .await
         .unwrap();
-    assert!(users::verify_password(inbox_api::seed_bench::BENCH_PASSWORD, &hash));
-    // A second run refuses rather than doubling the data.
-    assert!(seed_bench(&db, size).await.is_err());
+    assert!(users::verify_password(password, &hash));
 }
