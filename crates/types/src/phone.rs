@@ -85,7 +85,16 @@ impl E164Phone {
         if !phonenumber::is_valid(&number) {
             return Err(err("Not a valid phone number for its country"));
         }
-        Ok(E164Phone(number.format().mode(Mode::E164).to_string()))
+        let e164 = number.format().mode(Mode::E164).to_string();
+        // A digit taken for a national prefix can leave a canonical form that
+        // is itself invalid ("+7 888 110000000" -> "+78110000000"): accept a
+        // number only if what we would store parses back to itself.
+        match phonenumber::parse(None, &e164) {
+            Ok(again) if phonenumber::is_valid(&again) && again.format().mode(Mode::E164).to_string() == e164 => {
+                Ok(E164Phone(e164))
+            }
+            _ => Err(err("Not a valid phone number for its country")),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -185,6 +194,12 @@ mod tests {
         let p = E164Phone::parse("+14155550100").unwrap();
         assert_eq!(p.digits(), "14155550100");
         assert_eq!(p.international(), "+1 415-555-0100");
+    }
+
+    #[test]
+    fn a_number_whose_canonical_form_is_invalid_is_refused() {
+        // Found by the property below: Russian "8" read as a national prefix.
+        assert!(E164Phone::parse("+7888110000000").is_err());
     }
 
     #[test]
