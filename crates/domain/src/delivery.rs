@@ -200,11 +200,13 @@ pub(crate) async fn schedule_retry(
     retry_after: Option<Duration>,
 ) -> DomainResult<bool> {
     let policy = retry_policy();
+    // `IS TRUE`: look the id up, not the partial index of sending messages
+    // (see `messages::STATUS_UPDATE`).
     let scheduled = sqlx::query(
         "UPDATE messages SET \
             next_attempt_at = now() + make_interval(secs => LEAST($6, COALESCE($5, $7 * power(2, attempts - 1)))), \
             error_code = $3, error_message = $4, updated_at = now() \
-          WHERE company_id = $1 AND id = $2 AND status = 'sending' AND attempts < $8",
+          WHERE company_id = $1 AND id = $2 AND (status = 'sending') IS TRUE AND attempts < $8",
     )
     .bind(company_id.0)
     .bind(message_id.0)

@@ -146,3 +146,56 @@ async fn the_conversation_list_walks_its_keyset_index_in_order(db: PgPool) {
     assert!(p.contains("conversations_list_keyset"), "{p}");
     assert!(!p.contains("Sort"), "{p}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_status_update_looks_its_message_up_by_id_while_many_are_in_flight(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = inbox_domain::provider::ScriptedProvider::accepting();
+    let out = t.send(&db, &provider, "+14155550100", "seed").await;
+    let insert = |status: &'static str, n: i32| {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, company_id, contact_id, direction, status, content) \
+             SELECT gen_random_uuid(), $1, $2, $3, 'outbound', $4, 'm' || g FROM generate_series(1, $5) g",
+        )
+        .bind(out.conversation_id)
+        .bind(t.company.0)
+        .bind(out.contact_id)
+        .bind(status)
+        .bind(n)
+    };
+    // Statistics taken while nothing was in flight, then a burst of sends
+    // the statistics do not know about yet (as under load).
+    insert("read", 5000).execute(&db).await.unwrap();
+    sqlx::query("ANALYZE messages").execute(&db).await.unwrap();
+    insert("sending", 2000).execute(&db).await.unwrap();
+
+    // Plans as the app gets them: a prepared statement planned with its values.
+    let mut conn = db.acquire().await.unwrap();
+    sqlx::query("SET plan_cache_mode = force_custom_plan").execute(&mut *conn).await.unwrap();
+    let explain = |name: &str| {
+        format!(
+            "EXPLAIN EXECUTE {name}('{}', '{}', 'sent', '{{sending}}', NULL, NULL, NULL, NULL)",
+            t.company, out.message_id
+        )
+    };
+    let naive = inbox_domain::messages::STATUS_UPDATE.replace("(status = ANY($4)) IS TRUE", "status = ANY($4)");
+    for (name, sql) in [("naive", naive.as_str()), ("ours", inbox_domain::messages::STATUS_UPDATE)] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            // The parameter types sqlx sends.
+            "PREPARE {name} (uuid, uuid, text, text[], text, text, text, text) AS {sql}"
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    let plan_of = async |conn: &mut sqlx::PgConnection, name: &str| {
+        let rows: Vec<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(explain(name))).fetch_all(&mut *conn).await.unwrap();
+        rows.join("\n")
+    };
+    // The hazard is real: written plainly, the update walks every in-flight message.
+    let naive = plan_of(&mut conn, "naive").await;
+    assert!(naive.contains("messages_sending"), "the setup no longer reproduces the hazard: {naive}");
+    let ours = plan_of(&mut conn, "ours").await;
+    assert!(ours.contains("Index Scan using messages_pkey"), "{ours}");
+}
