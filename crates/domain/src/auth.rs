@@ -115,21 +115,31 @@ pub async fn delete_session(db: &PgPool, secret: &str) -> DomainResult<()> {
 }
 
 /// The caller behind a bearer token, recording when it was last used (at
-/// most once a minute, to keep reads cheap).
+/// most once a minute: a read must not cost a write and a commit, and an
+/// integrator's parallel requests must not queue on the token's row lock).
 pub async fn token_principal(db: &PgPool, secret: &str) -> DomainResult<Principal> {
-    let row: Option<(uuid::Uuid, uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
-        "UPDATE api_tokens t SET last_used_at = CASE \
-                WHEN t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' THEN now() \
-                ELSE t.last_used_at END \
-           FROM users u \
-          WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-            AND u.company_id = t.company_id AND u.id = t.user_id AND u.is_active \
-         RETURNING t.id, t.company_id, t.user_id",
+    let hash = token_hash(secret);
+    let row: Option<(uuid::Uuid, uuid::Uuid, uuid::Uuid, bool)> = sqlx::query_as(
+        "SELECT t.id, t.company_id, t.user_id, \
+                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' \
+           FROM api_tokens t JOIN users u ON u.company_id = t.company_id AND u.id = t.user_id AND u.is_active \
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
     )
-    .bind(token_hash(secret))
+    .bind(&hash)
     .fetch_optional(db)
     .await?;
-    let (id, company, user) = row.ok_or_else(|| DomainError::Unauthorized("Invalid or revoked API token".into()))?;
+    let (id, company, user, stale) =
+        row.ok_or_else(|| DomainError::Unauthorized("Invalid or revoked API token".into()))?;
+    if stale {
+        // Concurrent requests may all see it stale; the condition lets one write.
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = now() \
+              WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        )
+        .bind(id)
+        .execute(db)
+        .await?;
+    }
     Ok(Principal {
         company_id: CompanyId(company),
         user_id: UserId(user),

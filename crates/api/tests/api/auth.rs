@@ -105,16 +105,39 @@ async fn bad_or_revoked_tokens_are_refused(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn a_token_records_when_it_was_last_used(db: PgPool) {
+async fn a_token_records_when_it_was_last_used_at_most_once_a_minute(db: PgPool) {
     let app = TestApp::spawn(db).await;
+    // The row's version (xmin) changes with every write to it.
+    let row = |db: PgPool, user: uuid::Uuid| async move {
+        sqlx::query_as::<_, (Option<chrono::DateTime<chrono::Utc>>, String)>(
+            "SELECT last_used_at, xmin::text FROM api_tokens WHERE user_id = $1",
+        )
+        .bind(user)
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    let user = app.a.agent.id.0;
+    assert_eq!(row(app.db.clone(), user).await.0, None);
     app.as_a(Method::GET, "/api/users").send().await.unwrap();
-    let used: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE user_id = $1")
-            .bind(app.a.agent.id.0)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (used, version) = row(app.db.clone(), user).await;
     assert!(used.is_some());
+
+    // More reads within the minute write nothing: no commit, no row lock.
+    for _ in 0..3 {
+        assert_eq!(app.as_a(Method::GET, "/api/users").send().await.unwrap().status(), 200);
+    }
+    assert_eq!(row(app.db.clone(), user).await, (used, version));
+
+    // A minute later the next request records the use again.
+    sqlx::query("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE user_id = $1")
+        .bind(user)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.as_a(Method::GET, "/api/users").send().await.unwrap();
+    let later = row(app.db.clone(), user).await.0.unwrap();
+    assert!(later > chrono::Utc::now() - chrono::Duration::seconds(30), "{later}");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
