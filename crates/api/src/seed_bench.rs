@@ -1,7 +1,7 @@
 //! `inbox seed-bench`: a large data set for benchmarks, made in bulk by
 //! PostgreSQL itself (`generate_series`), not row by row through the app:
 //! companies, each with an agent (password `bench-password`), a Meta channel
-//! (`bench-<n>`, app secret `bench-secret-<n>`), contacts with names drawn
+//! (`bench<n>`: Meta ids are alphanumeric; app secret `bench-secret-<n>`), contacts with names drawn
 //! from common first names and surnames, one conversation each, and the
 //! messages spread over them; the first conversation of the first company
 //! gets `long_thread` messages (the "messages page of a long conversation"
@@ -78,7 +78,7 @@ pub async fn seed_bench(db: &PgPool, size: BenchSize) -> anyhow::Result<Seeded> 
     sqlx::query(
         "INSERT INTO channels (id, company_id, provider, name, phone_number, external_id, credentials, \
                                verify_token, app_secret, is_default) \
-         SELECT gen_random_uuid(), id, 'meta', 'Bench', '+1555000' || lpad(n::text, 4, '0'), 'bench-' || n, \
+         SELECT gen_random_uuid(), id, 'meta', 'Bench', '+1555000' || lpad(n::text, 4, '0'), 'bench' || n, \
                 jsonb_build_object('access_token', 'bench-token-' || n), 'bench-verify-' || n, \
                 'bench-secret-' || n, true \
            FROM bench_companies",
