@@ -7,6 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use inbox_domain::DomainError;
+use inbox_domain::outbox::Outbox;
 use inbox_domain::provider::WhatsappProvider;
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
@@ -25,7 +26,8 @@ pub fn start(
     provider: Arc<dyn WhatsappProvider>,
     listener: TcpListener,
 ) -> anyhow::Result<Server> {
-    Ok(build(config, db, provider, listener, true)?.0)
+    let outbox = Arc::new(Outbox::start(db.clone(), provider));
+    Ok(build(config, db, outbox, listener, true)?.0)
 }
 
 /// The server and its realtime hub. With `signals`, actix stops on SIGINT
@@ -34,12 +36,12 @@ pub fn start(
 fn build(
     config: &Config,
     db: PgPool,
-    provider: Arc<dyn WhatsappProvider>,
+    outbox: Arc<Outbox>,
     listener: TcpListener,
     signals: bool,
 ) -> anyhow::Result<(Server, Arc<Hub>)> {
     crate::telemetry::prometheus();
-    let state = web::Data::new(AppState::new(config, db.clone(), provider)?);
+    let state = web::Data::new(AppState::new(config, db.clone(), outbox)?);
     let hub = state.hub.clone();
     // Lives as long as the process (tests start many servers in one process;
     // each listens on its own database).
@@ -101,8 +103,10 @@ pub async fn serve(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvid
     let listener = TcpListener::bind(config.bind)?;
     tracing::info!(address = %config.bind, "listening");
     inbox_domain::delivery::configure_retries(config.retry_policy());
-    let workers = crate::workers::start(config, db.clone(), provider.clone());
-    let (server, hub) = build(config, db, provider, listener, false)?;
+    // Sends' answers are recorded in groups by one task (see `Outbox`).
+    let outbox = Arc::new(Outbox::start(db.clone(), provider));
+    let workers = crate::workers::start(config, db.clone(), outbox.clone());
+    let (server, hub) = build(config, db, outbox, listener, false)?;
     let handle = server.handle();
     tokio::spawn(async move {
         stop_signal().await;

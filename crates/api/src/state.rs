@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use inbox_domain::provider::WhatsappProvider;
+use inbox_domain::channels::MetaChannels;
+use inbox_domain::outbox::Outbox;
 use inbox_types::PhoneRegion;
 use sqlx::PgPool;
 
@@ -13,7 +14,8 @@ use crate::ratelimit::RateLimiter;
 
 pub struct AppState {
     pub db: PgPool,
-    pub provider: Arc<dyn WhatsappProvider>,
+    /// Where sends go (the provider), recording its answers in groups.
+    pub outbox: Arc<Outbox>,
     pub region: Option<PhoneRegion>,
     pub cookie_secure: bool,
     pub session_ttl: Duration,
@@ -24,13 +26,15 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub sse_keepalive: Duration,
     pub sse_max_age: Duration,
+    /// The channels Meta callbacks are checked against.
+    pub meta_channels: MetaChannels,
 }
 
 impl AppState {
-    pub fn new(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, db: PgPool, outbox: Arc<Outbox>) -> anyhow::Result<Self> {
         Ok(Self {
             db,
-            provider,
+            outbox,
             region: config.phone_region()?,
             cookie_secure: config.cookie_secure,
             session_ttl: Duration::from_secs(u64::from(config.session_ttl_hours) * 3600),
@@ -40,6 +44,7 @@ impl AppState {
             hub: Hub::new(config.sse_buffer),
             sse_keepalive: Duration::from_secs(config.sse_keepalive_secs.max(1)),
             sse_max_age: Duration::from_secs(config.sse_max_age_secs.max(1)),
+            meta_channels: MetaChannels::new(Duration::from_secs(5)),
         })
     }
 }

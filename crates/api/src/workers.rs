@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use inbox_domain::provider::WhatsappProvider;
+use inbox_domain::outbox::Outbox;
 use inbox_domain::{auth, delivery, events};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -23,15 +23,15 @@ impl Drop for Workers {
     }
 }
 
-pub fn start(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> Workers {
+pub fn start(config: &Config, db: PgPool, outbox: Arc<Outbox>) -> Workers {
     let stuck_after = Duration::from_secs(config.sending_timeout_secs);
     let retries = {
-        let (db, provider) = (db.clone(), provider.clone());
+        let (db, outbox) = (db.clone(), outbox.clone());
         every(Duration::from_secs(1), move || {
-            let (db, provider) = (db.clone(), provider.clone());
+            let (db, outbox) = (db.clone(), outbox.clone());
             async move {
                 // Drain what is due, a batch at a time.
-                while let Ok(n) = delivery::run_due_retries(&db, provider.as_ref(), 20).await {
+                while let Ok(n) = delivery::run_due_retries(&db, outbox.as_ref(), 20).await {
                     if n < 20 {
                         break;
                     }

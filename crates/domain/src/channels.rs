@@ -222,6 +222,36 @@ pub async fn meta_format_channels(db: impl PgExecutor<'_>) -> DomainResult<Vec<C
     rows.iter().map(from_row).collect()
 }
 
+/// The Meta-format channels, remembered for a few seconds: every Meta
+/// callback needs them all to find the secret that signed it, and reading
+/// them each time was one of a status callback's five round trips. A body
+/// no remembered channel signed is checked again against a fresh read, so a
+/// new channel or a rotated secret works at once; a deactivated channel, or
+/// a secret just replaced, may still be accepted for up to `ttl`.
+pub struct MetaChannels {
+    ttl: std::time::Duration,
+    cached: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<Channel>>)>>,
+}
+
+impl MetaChannels {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, cached: std::sync::Mutex::new(None) }
+    }
+
+    /// The channels, read again when `fresh` or when the copy is older than `ttl`.
+    pub async fn get(&self, db: &sqlx::PgPool, fresh: bool) -> DomainResult<std::sync::Arc<Vec<Channel>>> {
+        if !fresh
+            && let Some((at, channels)) = self.cached.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Ok(channels.clone());
+        }
+        let channels = std::sync::Arc::new(meta_format_channels(db).await?);
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), channels.clone()));
+        Ok(channels)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use inbox_types::{ChannelId, CompanyId, ContactId, ConversationId, MessageId, Me
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{DomainError, DomainResult};
-use crate::messages::{self, StatusChange, StatusUpdate};
-use crate::provider::WhatsappProvider;
+use crate::messages::{self, StatusUpdate};
+use crate::outbox::Dispatch;
 
 /// How transient provider failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,18 +55,19 @@ async fn lock_provider_id(
     Ok(())
 }
 
+/// A send the provider accepted, to be recorded as `sent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub company_id: CompanyId,
+    pub message_id: MessageId,
+    pub provider_message_id: String,
+}
+
 /// Records `sent` with the provider's id, then any statuses that arrived for
 /// that id before we knew it. Returns the message's status afterwards.
-pub(crate) async fn record_sent(
-    db: &PgPool,
-    company_id: CompanyId,
-    message_id: MessageId,
-    provider_message_id: &str,
-) -> DomainResult<MessageStatus> {
-    let mut tx = db.begin().await?;
-    lock_provider_id(&mut tx, company_id, provider_message_id).await?;
-    let update = StatusUpdate { provider_message_id: Some(provider_message_id), ..Default::default() };
-    match messages::update_message_status(&mut tx, company_id, message_id, MessageStatus::Sent, &update).await {
+pub(crate) async fn record_sent(db: &PgPool, accepted: &Accepted) -> DomainResult<MessageStatus> {
+    match record_sent_together(db, std::slice::from_ref(accepted)).await {
+        Ok(statuses) => Ok(statuses[0]),
         // The provider reused an id we hold for another message. The send
         // itself succeeded: record it without the id rather than leave the
         // agent looking at a clock forever.
@@ -74,49 +75,107 @@ pub(crate) async fn record_sent(
             if e.downcast_ref::<sqlx::Error>().and_then(crate::error::violated_constraint)
                 == Some("messages_provider_id_per_company") =>
         {
+            let Accepted { company_id, message_id, provider_message_id } = accepted;
             tracing::error!(%message_id, provider_message_id, "provider reused a message id");
-            drop(tx);
-            tx = db.begin().await?;
-            messages::update_message_status(&mut tx, company_id, message_id, MessageStatus::Sent, &Default::default())
-                .await?
+            let mut tx = db.begin().await?;
+            messages::update_message_status(
+                &mut tx,
+                *company_id,
+                *message_id,
+                MessageStatus::Sent,
+                &Default::default(),
+            )
+            .await?;
+            let status = messages::find(&mut *tx, *company_id, *message_id).await?.status;
+            tx.commit().await?;
+            Ok(status)
         }
-        other => other?,
-    };
-    apply_pending(&mut tx, company_id, message_id, provider_message_id).await?;
-    // A webhook may have moved it further already: report where it is.
-    let status = messages::find(&mut *tx, company_id, message_id).await?.status;
-    tx.commit().await?;
-    Ok(status)
+        Err(e) => Err(e),
+    }
 }
 
-async fn apply_pending(
-    conn: &mut PgConnection,
-    company_id: CompanyId,
-    message_id: MessageId,
-    provider_message_id: &str,
-) -> DomainResult<()> {
-    let pending: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "DELETE FROM pending_statuses WHERE company_id = $1 AND provider_message_id = $2 \
-         RETURNING status, error_code, error_message",
+/// A row of [`record_sent_together`]'s statement: a message marked `sent`,
+/// or a status that arrived for it early.
+#[derive(sqlx::FromRow)]
+struct SentOrEarly {
+    sent: bool,
+    message_id: uuid::Uuid,
+    status: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+}
+
+/// Records several accepted sends in one transaction, so concurrent sends
+/// share one commit: the provider ids' locks (one statement), then one
+/// statement that marks every message `sent` and takes out the statuses that
+/// arrived early. A message no longer `sending` (the sweeper gave up on it)
+/// keeps its status but learns its provider id. Returns each message's
+/// status afterwards, in order. Any failure fails them all (the caller then
+/// records them one by one).
+pub(crate) async fn record_sent_together(db: &PgPool, accepted: &[Accepted]) -> DomainResult<Vec<MessageStatus>> {
+    let companies: Vec<uuid::Uuid> = accepted.iter().map(|a| a.company_id.0).collect();
+    let ids: Vec<uuid::Uuid> = accepted.iter().map(|a| a.message_id.0).collect();
+    let provider_ids: Vec<&str> = accepted.iter().map(|a| a.provider_message_id.as_str()).collect();
+    let mut tx = db.begin().await?;
+    // In a fixed order, so two transactions never wait on each other's locks.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(k) FROM \
+           (SELECT DISTINCT hashtextextended(c::text || ':' || p, 7) AS k FROM unnest($1::uuid[], $2::text[]) AS t(c, p) \
+             ORDER BY 1) locks",
     )
-    .bind(company_id.0)
-    .bind(provider_message_id)
-    .fetch_all(&mut *conn)
+    .bind(&companies)
+    .bind(&provider_ids)
+    .execute(&mut *tx)
     .await?;
-    let mut pending: Vec<(MessageStatus, Option<String>, Option<String>)> =
-        pending.into_iter().filter_map(|(s, c, m)| s.parse::<MessageStatus>().ok().map(|s| (s, c, m))).collect();
-    // Apply in lifecycle order; the state machine drops what no longer fits.
-    pending.sort_by_key(|(s, _, _)| MessageStatus::ALL.iter().position(|x| x == s));
-    for (status, code, message) in pending {
-        let update = StatusUpdate {
-            error_code: code.as_deref(),
-            error_message: message.as_deref(),
-            provider_status: Some(status.as_str()),
-            ..Default::default()
-        };
-        messages::update_message_status(conn, company_id, message_id, status, &update).await?;
+    let rows: Vec<SentOrEarly> = sqlx::query_as(
+        "WITH t AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS t(c, id, p)), \
+         sent AS (UPDATE messages m SET status = 'sent', provider_message_id = COALESCE(m.provider_message_id, t.p), \
+                         updated_at = now() \
+                    FROM t WHERE m.company_id = t.c AND m.id = t.id AND (m.status = 'sending') IS TRUE \
+                  RETURNING m.id), \
+         early AS (DELETE FROM pending_statuses ps USING t \
+                    WHERE ps.company_id = t.c AND ps.provider_message_id = t.p \
+                   RETURNING t.id, ps.status, ps.error_code, ps.error_message) \
+         SELECT true AS sent, id AS message_id, NULL AS status, NULL AS error_code, NULL AS error_message FROM sent \
+         UNION ALL SELECT false, id, status, error_code, error_message FROM early",
+    )
+    .bind(&companies)
+    .bind(&ids)
+    .bind(&provider_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut statuses = Vec::with_capacity(accepted.len());
+    for a in accepted {
+        let sent = rows.iter().any(|r| r.sent && r.message_id == a.message_id.0);
+        let mut early: Vec<(MessageStatus, Option<String>, Option<String>)> = rows
+            .iter()
+            .filter(|r| !r.sent && r.message_id == a.message_id.0)
+            .filter_map(|r| Some((r.status.as_deref()?.parse().ok()?, r.error_code.clone(), r.error_message.clone())))
+            .collect();
+        if sent && early.is_empty() {
+            statuses.push(MessageStatus::Sent);
+            continue;
+        }
+        if !sent {
+            // Stale: keep the status, but remember the provider id.
+            let update = StatusUpdate { provider_message_id: Some(&a.provider_message_id), ..Default::default() };
+            messages::update_message_status(&mut tx, a.company_id, a.message_id, MessageStatus::Sent, &update).await?;
+        }
+        // Apply in lifecycle order; the state machine drops what no longer fits.
+        early.sort_by_key(|(s, _, _)| MessageStatus::ALL.iter().position(|x| x == s));
+        for (status, code, message) in early {
+            let update = StatusUpdate {
+                error_code: code.as_deref(),
+                error_message: message.as_deref(),
+                provider_status: Some(status.as_str()),
+                ..Default::default()
+            };
+            messages::update_message_status(&mut tx, a.company_id, a.message_id, status, &update).await?;
+        }
+        statuses.push(messages::find(&mut *tx, a.company_id, a.message_id).await?.status);
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(statuses)
 }
 
 /// A status a provider reported for one of its message ids.
@@ -146,47 +205,82 @@ pub async fn apply_provider_status(
     company_id: CompanyId,
     s: &ProviderStatus,
 ) -> DomainResult<StatusOutcome> {
+    let mut tx = db.begin().await?;
+    let outcome = apply_provider_status_in(&mut tx, company_id, s).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// [`apply_provider_status`] within the caller's transaction. The common
+/// case, a status for a message we know that moves it forward, is one
+/// UPDATE. Only when that finds nothing is the provider id's lock taken
+/// (held until the transaction ends): the send recording this id may be
+/// committing right now, and the status must then either see its message or
+/// be left in `pending_statuses` for it, never miss both.
+pub async fn apply_provider_status_in(
+    tx: &mut PgConnection,
+    company_id: CompanyId,
+    s: &ProviderStatus,
+) -> DomainResult<StatusOutcome> {
     if s.status == MessageStatus::Sending {
         return Err(DomainError::validation("status", "providers do not report `sending`"));
     }
-    let mut tx = db.begin().await?;
-    lock_provider_id(&mut tx, company_id, &s.provider_message_id).await?;
-    let id: Option<uuid::Uuid> =
+    if let Some(id) = advance_by_provider_id(tx, company_id, s).await? {
+        return Ok(StatusOutcome::Applied(id));
+    }
+    lock_provider_id(tx, company_id, &s.provider_message_id).await?;
+    if let Some(id) = advance_by_provider_id(tx, company_id, s).await? {
+        return Ok(StatusOutcome::Applied(id));
+    }
+    let known: Option<uuid::Uuid> =
         sqlx::query_scalar("SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = $2")
             .bind(company_id.0)
             .bind(&s.provider_message_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let outcome = match id.map(MessageId) {
-        Some(id) => {
-            let update = StatusUpdate {
-                provider_status: Some(s.status.as_str()),
-                error_code: s.error_code.as_deref(),
-                error_message: s.error_message.as_deref(),
-                ..Default::default()
-            };
-            match messages::update_message_status(&mut tx, company_id, id, s.status, &update).await? {
-                StatusChange::Applied => StatusOutcome::Applied(id),
-                StatusChange::Ignored => StatusOutcome::Stale(id),
-            }
-        }
-        None => {
-            sqlx::query(
-                "INSERT INTO pending_statuses (company_id, provider_message_id, status, error_code, error_message) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(company_id.0)
-            .bind(&s.provider_message_id)
-            .bind(s.status.as_str())
-            .bind(&s.error_code)
-            .bind(&s.error_message)
-            .execute(&mut *tx)
-            .await?;
-            StatusOutcome::Pending
-        }
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    if let Some(id) = known {
+        tracing::debug!(message_id = %id, status = %s.status, "stale status ignored");
+        return Ok(StatusOutcome::Stale(MessageId(id)));
+    }
+    sqlx::query(
+        "INSERT INTO pending_statuses (company_id, provider_message_id, status, error_code, error_message) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(company_id.0)
+    .bind(&s.provider_message_id)
+    .bind(s.status.as_str())
+    .bind(&s.error_code)
+    .bind(&s.error_message)
+    .execute(&mut *tx)
+    .await?;
+    Ok(StatusOutcome::Pending)
+}
+
+/// Moves the message with this provider id to the reported status if the
+/// state machine allows it (the WHERE clause, as in `messages::STATUS_UPDATE`).
+async fn advance_by_provider_id(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    s: &ProviderStatus,
+) -> DomainResult<Option<MessageId>> {
+    let allowed_from: Vec<&str> = s.status.applies_after().iter().map(|s| s.as_str()).collect();
+    let applied: Option<uuid::Uuid> = sqlx::query_scalar(
+        "UPDATE messages SET status = $3, provider_status = $3, \
+                error_code = CASE WHEN $3 = 'failed' THEN $5 END, \
+                error_message = CASE WHEN $3 = 'failed' THEN $6 END, \
+                updated_at = now() \
+          WHERE company_id = $1 AND provider_message_id = $2 AND (status = ANY($4)) IS TRUE \
+         RETURNING id",
+    )
+    .bind(company_id.0)
+    .bind(&s.provider_message_id)
+    .bind(s.status.as_str())
+    .bind(&allowed_from)
+    .bind(&s.error_code)
+    .bind(&s.error_message)
+    .fetch_optional(conn)
+    .await?;
+    Ok(applied.map(MessageId))
 }
 
 /// After a transient failure: schedules the next attempt, or returns false
@@ -239,7 +333,7 @@ struct DueRetry {
 /// Sends the messages whose retry is due, at most `limit`; returns how many
 /// were attempted. Rows are claimed with SKIP LOCKED, so any number of
 /// processes can run this without sending a message twice.
-pub async fn run_due_retries(db: &PgPool, provider: &dyn WhatsappProvider, limit: i64) -> DomainResult<usize> {
+pub async fn run_due_retries(db: &PgPool, out: &dyn Dispatch, limit: i64) -> DomainResult<usize> {
     let due: Vec<DueRetry> = sqlx::query_as(
         "UPDATE messages m SET next_attempt_at = NULL, attempts = m.attempts + 1, updated_at = now() \
            FROM (SELECT id FROM messages \
@@ -263,7 +357,7 @@ pub async fn run_due_retries(db: &PgPool, provider: &dyn WhatsappProvider, limit
             channel_id: m.channel_id.map(ChannelId),
             content: &m.content,
         };
-        let result = crate::send::deliver_stored(db, provider, &stored).await;
+        let result = crate::send::deliver_stored(db, out, &stored).await;
         match result {
             Ok(status) => tracing::info!(%message_id, %status, "automatic retry"),
             Err(e @ DomainError::WhatsappSendFailed { .. }) => {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use inbox_types::dto::MessageDto;
 use inbox_types::{ChannelId, CompanyId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::contacts;
 use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
@@ -48,13 +48,27 @@ pub async fn record_inbound_message(
     company_id: CompanyId,
     m: &InboundMessage,
 ) -> DomainResult<InboundOutcome> {
+    let mut tx = db.begin().await?;
+    let outcome = record_inbound_message_in(&mut tx, company_id, m).await?;
+    tx.commit().await.map_err(DomainError::MessageInsertFailed)?;
+    Ok(outcome)
+}
+
+/// [`record_inbound_message`] within the caller's transaction; its writes
+/// are undone by a savepoint when a concurrent delivery of the same message
+/// wins, so the caller's transaction stays usable.
+pub async fn record_inbound_message_in(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    m: &InboundMessage,
+) -> DomainResult<InboundOutcome> {
     if m.provider_message_id.trim().is_empty() {
         return Err(DomainError::validation("providerMessageId", "an inbound message needs the provider's id"));
     }
-    let mut tx = db.begin().await?;
-    if let Some(existing) = find_by_provider_id(&mut tx, company_id, &m.provider_message_id).await? {
+    if let Some(existing) = find_by_provider_id(conn, company_id, &m.provider_message_id).await? {
         return Ok(InboundOutcome::Duplicate(existing));
     }
+    let mut tx = conn.begin().await?;
     let (contact, contact_ensured) = contacts::ensure(&mut tx, company_id, &m.from, m.profile_name.as_deref(), None)
         .await
         .map_err(DomainError::ContactCreateFailed)?;
@@ -82,10 +96,10 @@ pub async fn record_inbound_message(
         created_at: Some(conversation.last_message_time),
     };
     let Some(message) = messages::insert(&mut *tx, &new).await.map_err(DomainError::MessageInsertFailed)? else {
-        // A concurrent delivery of the same message won the race.
-        drop(tx);
-        let mut conn = db.acquire().await?;
-        let existing = find_by_provider_id(&mut conn, company_id, &m.provider_message_id).await?;
+        // A concurrent delivery of the same message won the race: undo the
+        // contact and conversation changes, report the winner's message.
+        tx.rollback().await?;
+        let existing = find_by_provider_id(conn, company_id, &m.provider_message_id).await?;
         return existing
             .map(InboundOutcome::Duplicate)
             .ok_or_else(|| DomainError::internal("inbound duplicate vanished"));

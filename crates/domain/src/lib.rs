@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod inbound;
 pub mod messages;
+pub mod outbox;
 pub mod perf;
 pub mod provider;
 pub mod send;

@@ -16,8 +16,8 @@ use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
 use crate::delivery;
 use crate::error::{DomainError, DomainResult, violated_constraint};
 use crate::messages::{self, NewMessage, StatusUpdate};
+use crate::outbox::Dispatch;
 use crate::perf::{Operation, timed};
-use crate::provider::WhatsappProvider;
 
 /// Who is sending: the user behind the session or API token (for the audit
 /// columns), within their company.
@@ -37,13 +37,13 @@ enum Recipient<'a> {
 #[tracing::instrument(skip_all, fields(company_id = %actor.company_id, phone = %input.phone))]
 pub async fn send_new_message(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     actor: Actor,
     input: &ValidNewMessage,
 ) -> DomainResult<SendNewMessageOutput> {
     timed(
         Operation::SendNewMessage,
-        send(db, provider, actor, Recipient::Phone(&input.phone), &input.text, input.client_key.as_ref()),
+        send(db, out, actor, Recipient::Phone(&input.phone), &input.text, input.client_key.as_ref()),
     )
     .await
 }
@@ -52,22 +52,19 @@ pub async fn send_new_message(
 #[tracing::instrument(skip_all, fields(company_id = %actor.company_id, conversation_id = %conversation_id))]
 pub async fn send_in_conversation(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     actor: Actor,
     conversation_id: ConversationId,
     text: &MessageText,
     client_key: Option<&ClientKey>,
 ) -> DomainResult<SendNewMessageOutput> {
-    timed(
-        Operation::SendNewMessage,
-        send(db, provider, actor, Recipient::Conversation(conversation_id), text, client_key),
-    )
-    .await
+    timed(Operation::SendNewMessage, send(db, out, actor, Recipient::Conversation(conversation_id), text, client_key))
+        .await
 }
 
 async fn send(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     actor: Actor,
     recipient: Recipient<'_>,
     text: &MessageText,
@@ -77,12 +74,9 @@ async fn send(
     // Without a channel nothing can be sent: refuse before storing anything.
     let channel = channels::default_for_company(db, company_id).await?;
 
+    // A repeated client key is caught by its unique index when the message
+    // is inserted (the transaction then undoes the rest): no lookup first.
     let mut tx = db.begin().await?;
-    if let Some(key) = client_key
-        && let Some(existing) = messages::find_by_client_key(&mut *tx, company_id, key.as_str()).await?
-    {
-        return Err(duplicate_send(existing));
-    }
 
     let (contact_id, phone, created_contact) = match recipient {
         Recipient::Phone(phone) => {
@@ -143,7 +137,7 @@ async fn send(
         "message stored as sending"
     );
 
-    let status = deliver(db, provider, &channel, company_id, message_id, conversation_id, &phone, text).await?;
+    let status = deliver(db, out, &channel, company_id, message_id, conversation_id, &phone, text).await?;
     tracing::info!(event = "message.sent", %message_id, %conversation_id, contact_id = %contact_id);
     Ok(SendNewMessageOutput {
         success: true,
@@ -170,7 +164,7 @@ fn duplicate_send(existing: MessageId) -> DomainError {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn deliver(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     channel: &Channel,
     company_id: CompanyId,
     message_id: MessageId,
@@ -178,9 +172,12 @@ pub(crate) async fn deliver(
     phone: &E164Phone,
     text: &MessageText,
 ) -> DomainResult<MessageStatus> {
-    let answer = timed(Operation::WhatsappSend, provider.send_text(channel, phone, text)).await;
+    let answer = timed(Operation::WhatsappSend, out.provider().send_text(channel, phone, text)).await;
     let e = match answer {
-        Ok(provider_id) => return delivery::record_sent(db, company_id, message_id, &provider_id.0).await,
+        Ok(provider_id) => {
+            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: provider_id.0 };
+            return out.record_sent(db, accepted).await;
+        }
         Err(e) => e,
     };
     let code = e.code.as_deref().unwrap_or("WHATSAPP_SEND_FAILED");
@@ -222,7 +219,7 @@ pub(crate) struct StoredMessage<'a> {
 /// through the channel it was sent on, else the company's default.
 pub(crate) async fn deliver_stored(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     m: &StoredMessage<'_>,
 ) -> DomainResult<MessageStatus> {
     let mut conn = db.acquire().await?;
@@ -233,7 +230,7 @@ pub(crate) async fn deliver_stored(
     let contact = contacts::find(&mut conn, m.company_id, m.contact_id).await?;
     drop(conn);
     let text = MessageText::parse(m.content)?;
-    deliver(db, provider, &channel, m.company_id, m.id, m.conversation_id, &contact.phone, &text).await
+    deliver(db, out, &channel, m.company_id, m.id, m.conversation_id, &contact.phone, &text).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -248,10 +245,10 @@ struct ClaimedRetry {
 /// `retryFailedMessage`: sends a failed outbound message again; the same row
 /// goes failed -> sending -> sent (or failed again). Any other status is a
 /// CONFLICT: a message that may have been delivered is never sent twice.
-#[tracing::instrument(skip(db, provider))]
+#[tracing::instrument(skip(db, out))]
 pub async fn retry_failed_message(
     db: &PgPool,
-    provider: &dyn WhatsappProvider,
+    out: &dyn Dispatch,
     actor: Actor,
     message_id: MessageId,
 ) -> DomainResult<SendNewMessageOutput> {
@@ -298,7 +295,7 @@ pub async fn retry_failed_message(
         channel_id: claimed.channel_id.map(ChannelId),
         content: &claimed.content,
     };
-    let status = deliver_stored(db, provider, &stored).await?;
+    let status = deliver_stored(db, out, &stored).await?;
     Ok(SendNewMessageOutput {
         success: true,
         conversation_id: claimed.conversation_id,

@@ -111,7 +111,7 @@ pub async fn send(
     limit_sends(&state, &auth)?;
     let out = send_service::send_in_conversation(
         &state.db,
-        state.provider.as_ref(),
+        state.outbox.as_ref(),
         auth.0.actor(),
         id,
         &text,

@@ -36,7 +36,7 @@ pub async fn send(
     own_company(&auth, body.company_id)?;
     let input = body.validate(state.region)?;
     limit_sends(&state, &auth)?;
-    let out = send_service::send_new_message(&state.db, state.provider.as_ref(), auth.0.actor(), &input).await?;
+    let out = send_service::send_new_message(&state.db, state.outbox.as_ref(), auth.0.actor(), &input).await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -64,5 +64,5 @@ pub async fn retry(
 ) -> ApiResult<web::Json<SendNewMessageOutput>> {
     let id: MessageId = path_id(&id)?;
     limit_sends(&state, &auth)?;
-    Ok(web::Json(send_service::retry_failed_message(&state.db, state.provider.as_ref(), auth.0.actor(), id).await?))
+    Ok(web::Json(send_service::retry_failed_message(&state.db, state.outbox.as_ref(), auth.0.actor(), id).await?))
 }

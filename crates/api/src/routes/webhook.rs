@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use inbox_domain::DomainError;
 use inbox_domain::channels::{self, Channel, ProviderKind};
-use inbox_domain::delivery::{self, ProviderStatus};
-use inbox_domain::inbound::{self, InboundMessage};
-use inbox_domain::webhook_events::{self, Recorded};
-use inbox_types::{CompanyId, E164Phone, ErrorBody};
+use inbox_domain::delivery::ProviderStatus;
+use inbox_domain::inbound::InboundMessage;
+use inbox_domain::webhook_events::{self, Callback, Change};
+use inbox_types::{E164Phone, ErrorBody};
 use inbox_whatsapp::webhook::{meta, twilio};
 
 use crate::error::{ApiError, ApiResult};
@@ -95,12 +95,20 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let signature = req.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     // Find the app secret that signed this body; only its channels may be
     // touched by it.
-    let channels = channels::meta_format_channels(&state.db).await?;
-    let signer = channels.iter().find_map(|c| {
-        let secret = c.app_secret.as_ref()?.expose();
-        meta::verify_signature(secret.as_bytes(), &raw, signature).then_some(secret)
-    });
-    let Some(secret) = signer else { return Err(bad_signature()) };
+    let signer_in = |channels: &[Channel]| {
+        channels.iter().position(|c| {
+            c.app_secret.as_ref().is_some_and(|s| meta::verify_signature(s.expose().as_bytes(), &raw, signature))
+        })
+    };
+    let mut channels = state.meta_channels.get(&state.db, false).await?;
+    let mut signer = signer_in(&channels);
+    if signer.is_none() {
+        channels = state.meta_channels.get(&state.db, true).await?;
+        signer = signer_in(&channels);
+    }
+    let Some(secret) = signer.and_then(|i| channels[i].app_secret.as_ref()).map(|s| s.expose()) else {
+        return Err(bad_signature());
+    };
     let signed_by: Vec<&Channel> =
         channels.iter().filter(|c| c.app_secret.as_ref().is_some_and(|s| s.expose() == secret)).collect();
 
@@ -108,56 +116,21 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let payload: serde_json::Value = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
     let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
-    let provider = first.map_or(ProviderKind::Meta, |c| c.provider);
-    let recorded = webhook_events::record(
-        &state.db,
-        provider,
-        first.map(|c| c.company_id),
-        first.map(|c| c.id),
-        &raw,
-        &payload,
-        true,
-    )
-    .await?;
-    let event_id = match recorded {
-        Recorded::New(id) | Recorded::Unfinished(id) => id,
-        Recorded::Done => {
-            tracing::info!("repeated webhook delivery ignored");
-            return Ok(HttpResponse::Ok().finish());
-        }
+    let callback = Callback {
+        provider: first.map_or(ProviderKind::Meta, |c| c.provider),
+        company_id: first.map(|c| c.company_id),
+        channel_id: first.map(|c| c.id),
+        raw: &raw,
+        payload: &payload,
     };
-
-    let mut problems = Vec::new();
-    let mut retry_later = false;
-    for event in &events {
-        let Some(channel) = channel_of(phone_number_id_of(event)) else {
-            problems.push(format!("unknown phone_number_id {}", phone_number_id_of(event)));
-            continue;
-        };
-        if let Err(e) = apply_meta_event(&state, channel, event).await {
-            // One bad event must not stop the others; a fault on our side
-            // asks the provider to deliver again (every step is idempotent).
-            tracing::warn!(error = %e, "webhook event not applied");
-            retry_later |= !e.is_client_facing();
-            problems.push(e.to_string());
-        }
-    }
-    finish(&state, event_id, &problems, retry_later).await
-}
-
-/// Records how processing went; a fault on our side answers 500 so the
-/// provider delivers the callback again (Meta and Twilio retry on 5xx).
-async fn finish(
-    state: &AppState,
-    event_id: uuid::Uuid,
-    problems: &[String],
-    retry_later: bool,
-) -> ApiResult<HttpResponse> {
-    let error = (!problems.is_empty()).then(|| problems.join("; "));
-    webhook_events::finish(&state.db, event_id, error.as_deref()).await?;
-    if retry_later {
-        return Err(ApiError::Domain(DomainError::internal("a webhook event could not be applied; deliver it again")));
-    }
+    let changes = events
+        .iter()
+        .map(|event| match channel_of(phone_number_id_of(event)) {
+            Some(channel) => meta_change(channel, event),
+            None => Err(format!("unknown phone_number_id {}", phone_number_id_of(event))),
+        })
+        .collect();
+    webhook_events::apply(&state.db, callback, changes).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -169,35 +142,37 @@ fn phone_number_id_of(event: &meta::MetaEvent) -> &str {
     }
 }
 
-async fn apply_meta_event(state: &AppState, channel: &Channel, event: &meta::MetaEvent) -> Result<(), DomainError> {
-    match event {
-        meta::MetaEvent::Status { provider_message_id, status, error_code, error_message, .. } => {
-            let s = ProviderStatus {
+fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, String> {
+    Ok(match event {
+        meta::MetaEvent::Status { provider_message_id, status, error_code, error_message, .. } => Change::Status(
+            channel.company_id,
+            ProviderStatus {
                 provider_message_id: provider_message_id.clone(),
                 status: *status,
                 error_code: error_code.clone(),
                 error_message: error_message.clone(),
-            };
-            delivery::apply_provider_status(&state.db, channel.company_id, &s).await?;
-        }
+            },
+        ),
         meta::MetaEvent::Message {
             provider_message_id, from, profile_name, content, media_type, timestamp, ..
         } => {
-            let from = E164Phone::parse(&format!("+{}", from.trim_start_matches('+')))?;
-            let m = InboundMessage {
-                channel_id: Some(channel.id),
-                from,
-                profile_name: profile_name.clone(),
-                provider_message_id: provider_message_id.clone(),
-                content: content.clone(),
-                media_type: media_type.clone(),
-                media_url: None,
-                sent_at: *timestamp,
-            };
-            inbound::record_inbound_message(&state.db, channel.company_id, &m).await?;
+            let from = E164Phone::parse(&format!("+{}", from.trim_start_matches('+')))
+                .map_err(|e| DomainError::from(e).to_string())?;
+            Change::Inbound(
+                channel.company_id,
+                InboundMessage {
+                    channel_id: Some(channel.id),
+                    from,
+                    profile_name: profile_name.clone(),
+                    provider_message_id: provider_message_id.clone(),
+                    content: content.clone(),
+                    media_type: media_type.clone(),
+                    media_url: None,
+                    sent_at: *timestamp,
+                },
+            )
         }
-    }
-    Ok(())
+    })
 }
 
 /// Twilio's status callbacks and inbound messages, signed with
@@ -241,27 +216,15 @@ pub async fn receive_twilio(
         return Err(bad_signature());
     }
     let payload = serde_json::Value::Object(params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect());
-    let recorded = webhook_events::record(
-        &state.db,
-        ProviderKind::Twilio,
-        Some(channel.company_id),
-        Some(channel.id),
-        &raw,
-        &payload,
-        true,
-    )
-    .await?;
-    let event_id = match recorded {
-        Recorded::New(id) | Recorded::Unfinished(id) => id,
-        Recorded::Done => return Ok(twiml()),
+    let callback = Callback {
+        provider: ProviderKind::Twilio,
+        company_id: Some(channel.company_id),
+        channel_id: Some(channel.id),
+        raw: &raw,
+        payload: &payload,
     };
-    let result = apply_twilio_event(&state, channel.company_id, &channel, event).await;
-    if let Err(e) = &result {
-        tracing::warn!(error = %e, "twilio callback not applied");
-    }
-    let problems: Vec<String> = result.as_ref().err().map(|e| e.to_string()).into_iter().collect();
-    let retry_later = result.as_ref().is_err_and(|e| !e.is_client_facing());
-    finish(&state, event_id, &problems, retry_later).await?;
+    let changes = twilio_change(&channel, event).into_iter().collect();
+    webhook_events::apply(&state.db, callback, changes).await?;
     Ok(twiml())
 }
 
@@ -270,33 +233,34 @@ fn twiml() -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body("<Response/>")
 }
 
-async fn apply_twilio_event(
-    state: &AppState,
-    company_id: CompanyId,
-    channel: &Channel,
-    event: twilio::TwilioEvent,
-) -> Result<(), DomainError> {
-    match event {
+fn twilio_change(channel: &Channel, event: twilio::TwilioEvent) -> Option<Result<Change, String>> {
+    Some(match event {
         twilio::TwilioEvent::Status { provider_message_id, status, error_code, error_message, .. } => {
-            let s = ProviderStatus { provider_message_id, status, error_code, error_message };
-            delivery::apply_provider_status(&state.db, company_id, &s).await?;
+            Ok(Change::Status(
+                channel.company_id,
+                ProviderStatus { provider_message_id, status, error_code, error_message },
+            ))
         }
         twilio::TwilioEvent::Message { provider_message_id, from, profile_name, content, media_type, .. } => {
-            let m = InboundMessage {
-                channel_id: Some(channel.id),
-                from: E164Phone::parse(&from)?,
-                profile_name,
-                provider_message_id,
-                content,
-                media_type,
-                media_url: None,
-                sent_at: None,
-            };
-            inbound::record_inbound_message(&state.db, company_id, &m).await?;
+            match E164Phone::parse(&from) {
+                Ok(from) => Ok(Change::Inbound(
+                    channel.company_id,
+                    InboundMessage {
+                        channel_id: Some(channel.id),
+                        from,
+                        profile_name,
+                        provider_message_id,
+                        content,
+                        media_type,
+                        media_url: None,
+                        sent_at: None,
+                    },
+                )),
+                Err(e) => Err(DomainError::from(e).to_string()),
+            }
         }
-        _ => {}
-    }
-    Ok(())
+        _ => return None,
+    })
 }
 
 /// The URL Twilio called, which its signature covers: the public origin when

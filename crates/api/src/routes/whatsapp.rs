@@ -39,7 +39,7 @@ pub async fn send(
     let text = MessageText::parse(&body.text).map_err(|e| inbox_types::ValidationError::new("text", e.message))?;
     limit_sends(&state, &auth)?;
     let input = NewMessage { phone, text, client_key: None };
-    let out = send_service::send_new_message(&state.db, state.provider.as_ref(), auth.0.actor(), &input).await?;
+    let out = send_service::send_new_message(&state.db, state.outbox.as_ref(), auth.0.actor(), &input).await?;
     let stored = messages::find(&state.db, auth.0.company_id, MessageId(out.message_id)).await?;
     Ok(web::Json(WhatsAppSendResponse {
         success: true,

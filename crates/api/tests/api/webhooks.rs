@@ -413,3 +413,97 @@ async fn a_callback_we_failed_to_apply_is_answered_503_and_applied_when_delivere
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events").fetch_one(&app.db).await.unwrap();
     assert_eq!(events, 1);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn one_event_we_fail_to_apply_does_not_stop_the_others_of_its_callback(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let out = app.send_as_a("+14155550100", "tick").await;
+    let id = out["messageId"].as_str().unwrap();
+    let wamid = app.provider_id_of(id).await;
+    // The database refuses inbound messages (only) for a while.
+    sqlx::raw_sql(
+        "CREATE FUNCTION fail_inbound() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'down'; END $$; \
+         CREATE TRIGGER fail_inbound BEFORE INSERT ON messages FOR EACH ROW WHEN (NEW.direction = 'inbound') \
+           EXECUTE FUNCTION fail_inbound();",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // One callback with two changes: a status, and a customer's message.
+    let status: Value = serde_json::from_slice(&status_body(&app, &wamid, MessageStatus::Delivered)).unwrap();
+    let inbound: Value = serde_json::from_slice(&meta::text_message_payload(
+        &app.a.phone_number_id,
+        "34612345678",
+        "Lucía",
+        "wamid.IN",
+        "hola",
+        Utc::now(),
+    ))
+    .unwrap();
+    let mut both = status.clone();
+    both["entry"].as_array_mut().unwrap().push(inbound["entry"][0].clone());
+    let body = serde_json::to_vec(&both).unwrap();
+
+    let res = app.post_meta(body.clone(), SECRET_A).await;
+    assert_eq!(res.status(), 500, "the provider is asked to deliver it again");
+    assert_eq!(app.status_of(id).await, "delivered", "the status was applied anyway");
+    let (processed, error): (bool, Option<String>) =
+        sqlx::query_as("SELECT processed_at IS NOT NULL, error FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert!(processed);
+    assert!(error.is_some_and(|e| !e.is_empty()), "what went wrong is kept with the callback");
+
+    sqlx::raw_sql("DROP TRIGGER fail_inbound ON messages").execute(&app.db).await.unwrap();
+    assert_eq!(app.post_meta(body, SECRET_A).await.status(), 200);
+    let inbound: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE provider_message_id = 'wamid.IN'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(inbound, 1, "the repeat applied what was missing");
+    assert_eq!(app.status_of(id).await, "delivered");
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT error FROM webhook_events").fetch_one(&app.db).await.unwrap();
+    assert_eq!(error, None, "the callback is now done");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_channel_added_or_rotated_while_the_server_runs_is_accepted_at_once(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // A first callback makes the server remember the channels it knows.
+    let inbound = |id: &str, phone_number_id: &str| {
+        meta::text_message_payload(phone_number_id, "34612345678", "Lucía", id, "hola", Utc::now())
+    };
+    assert_eq!(app.post_meta(inbound("wamid.1", &app.a.phone_number_id), SECRET_A).await.status(), 200);
+
+    // A new number for company A, with its own app secret.
+    inbox_domain::channels::create(
+        &app.db,
+        app.a.company,
+        inbox_domain::channels::NewChannel {
+            provider: inbox_domain::channels::ProviderKind::Meta,
+            name: "Second number".into(),
+            phone_number: None,
+            external_id: "5550002".into(),
+            credentials: serde_json::json!({"access_token": "t"}),
+            verify_token: None,
+            app_secret: Some("secret-new".into()),
+            is_default: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.post_meta(inbound("wamid.2", "5550002"), "secret-new").await.status(), 200);
+    // Company A rotates its app secret: the new one works at once (the old
+    // one may still pass for the few seconds the server remembers it).
+    sqlx::query("UPDATE channels SET app_secret = 'secret-rotated' WHERE app_secret = $1")
+        .bind(SECRET_A)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.post_meta(inbound("wamid.3", &app.a.phone_number_id), "secret-rotated").await.status(), 200);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE direction = 'inbound'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 3);
+}
