@@ -13,7 +13,10 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run test build tools node-tools web-tools browser-tools web web-dev e2e screenshots fmt lint check-wasm openapi db-url db-stop clean-db
+# The benchmark's own arguments, e.g. BENCH_ARGS='--seconds 5 --only send,status'.
+BENCH_ARGS ?=
+
+.PHONY: run test bench build tools node-tools web-tools browser-tools web web-dev e2e screenshots fmt lint check-wasm openapi db-url db-stop clean-db
 
 # Build the app and the release binary, prepare the database with demo data, and serve.
 run: tools web
@@ -59,6 +62,18 @@ e2e: tools web browser-tools
 	@server="$$(scripts/db.sh url)"; \
 	 trap 'scripts/db.sh stop' EXIT; \
 	 DATABASE_URL="$$server" $(NODE_BIN)/playwright test --config e2e/playwright.config.ts $(E2E_ARGS)
+
+# Issue 8's benchmark (about 12 minutes): seeds a fresh database
+# (inbox_bench: 10 companies, 100,000 conversations, 1,000,000 messages),
+# loads the release server over HTTP and the same SQL through pgbench, then
+# appends the table to docs/performance.md and redraws docs/bench-sends.svg.
+bench: tools
+	$(CARGO) build --release -p inbox-api -p inbox-bench
+	@command -v pgbench >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) postgresql-client; }
+	@server="$$(scripts/db.sh url)"; \
+	 trap 'scripts/db.sh stop' EXIT; \
+	 INBOX_BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" target/release/inbox-bench \
+	   --database-url "$$server" --report docs/performance.md --plot docs/bench-sends.svg $(BENCH_ARGS)
 
 # Rewrite docs/screenshots/ from the demo data (shown in the README).
 screenshots: tools web browser-tools

@@ -215,17 +215,21 @@ impl TryFrom<ListRow> for ConversationDto {
     }
 }
 
-const LIST_SELECT: &str = "SELECT c.id, c.last_message_id, c.last_message_preview, c.last_message_time, \
+/// A sidebar row: the conversation with its contact, assignee and last
+/// message's direction and status. `FROM` is followed by the conversations
+/// (the table, or a page of it) and then [`ROW_DETAILS`].
+const ROW_COLUMNS: &str = "SELECT c.id, c.last_message_id, c.last_message_preview, c.last_message_time, \
        c.unread_count, c.is_favorite, c.is_archived, c.assigned_to_user_id, c.created_at, c.updated_at, \
        ct.id AS contact_id, ct.phone AS contact_phone, ct.name AS contact_name, ct.avatar AS contact_avatar, \
        ct.is_group AS contact_is_group, ct.presence AS contact_presence, \
        u.display_name AS assignee_name, u.email AS assignee_email, \
        m.direction AS last_direction, m.status AS last_status \
-  FROM conversations c \
+  FROM ";
+
+const ROW_DETAILS: &str = " c \
   JOIN contacts ct ON ct.company_id = c.company_id AND ct.id = c.contact_id \
   LEFT JOIN users u ON u.company_id = c.company_id AND u.id = c.assigned_to_user_id \
-  LEFT JOIN messages m ON m.id = c.last_message_id \
- WHERE c.company_id = ";
+  LEFT JOIN messages m ON m.id = c.last_message_id";
 
 /// Escapes LIKE wildcards so a search for `50%` finds "50%".
 fn like_pattern(term: &str) -> String {
@@ -243,8 +247,10 @@ pub async fn list_conversations(
 ) -> DomainResult<ConversationListOutput> {
     timed(Operation::ListConversations, async {
         let limit = params.limit.get() as i64;
-        let mut q = QueryBuilder::<Postgres>::new(LIST_SELECT);
-        q.push_bind(company_id.0);
+        // The page is chosen (filtered, ordered, limited) first and only its
+        // rows are joined to their contact, assignee and last message.
+        let mut q = QueryBuilder::<Postgres>::new(ROW_COLUMNS);
+        q.push("(SELECT * FROM conversations c WHERE c.company_id = ").push_bind(company_id.0);
         q.push(" AND c.is_active AND c.is_archived = ").push_bind(params.archived);
         match params.filter {
             ConversationFilter::All => {}
@@ -255,26 +261,38 @@ pub async fn list_conversations(
                 q.push(" AND c.is_favorite");
             }
             ConversationFilter::Groups => {
-                q.push(" AND ct.is_group");
+                q.push(
+                    " AND EXISTS (SELECT 1 FROM contacts g \
+                       WHERE g.company_id = c.company_id AND g.id = c.contact_id AND g.is_group)",
+                );
             }
         }
         if let Some(term) = &params.search {
             // Search within the company's contacts only; the composite
-            // (company_id, trigram) indexes serve both branches.
-            q.push(" AND c.contact_id IN (SELECT s.id FROM contacts s WHERE s.company_id = ");
+            // (company_id, trigram) indexes serve both branches. From three
+            // characters on (what a trigram index can use) the matching
+            // contacts are collected first and their conversations looked up
+            // and ordered: cheaper than walking the list and testing each
+            // contact when a common surname matches one contact in ten, and
+            // far cheaper for a rare term. A shorter term matches most
+            // contacts, so walking the list finds a page soonest.
+            let collect_first = term.chars().count() >= 3;
+            q.push(if collect_first { " AND c.contact_id = ANY(ARRAY(" } else { " AND c.contact_id IN (" });
+            q.push("SELECT s.id FROM contacts s WHERE s.company_id = ");
             q.push_bind(company_id.0);
             q.push(" AND (s.name ILIKE ").push_bind(like_pattern(term));
             let digits: String = term.chars().filter(char::is_ascii_digit).collect();
             if !digits.is_empty() {
                 q.push(" OR s.phone LIKE ").push_bind(like_pattern(&digits));
             }
-            q.push("))");
+            q.push(if collect_first { ")))" } else { "))" });
         }
         if let Some(cursor) = params.cursor {
             q.push(" AND (c.last_message_time, c.id) < (").push_bind(cursor.time);
             q.push(", ").push_bind(cursor.id).push(")");
         }
         q.push(" ORDER BY c.last_message_time DESC, c.id DESC LIMIT ").push_bind(limit + 1);
+        q.push(")").push(ROW_DETAILS).push(" ORDER BY c.last_message_time DESC, c.id DESC");
         let mut rows: Vec<ListRow> = q.build_query_as().fetch_all(db).await?;
         let has_more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
@@ -289,8 +307,9 @@ pub async fn list_conversations(
 
 /// One conversation with its contact, as the sidebar shows it.
 pub async fn get_conversation(db: &PgPool, company_id: CompanyId, id: ConversationId) -> DomainResult<ConversationDto> {
-    let mut q = QueryBuilder::<Postgres>::new(LIST_SELECT);
-    q.push_bind(company_id.0).push(" AND c.is_active AND c.id = ").push_bind(id.0);
+    let mut q = QueryBuilder::<Postgres>::new(ROW_COLUMNS);
+    q.push("conversations").push(ROW_DETAILS).push(" WHERE c.company_id = ").push_bind(company_id.0);
+    q.push(" AND c.is_active AND c.id = ").push_bind(id.0);
     let row: Option<ListRow> = q.build_query_as().fetch_optional(db).await?;
     row.ok_or(DomainError::NotFound("conversation"))?.try_into()
 }
