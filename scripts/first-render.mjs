@@ -1,6 +1,7 @@
 // Time to first render of the chat list: from navigation start until the
 // first conversation row is on screen, in Debian's Chromium, signed in as the
-// demo agent. Median of N cold-cache loads.
+// demo agent (or INBOX_EMAIL / INBOX_PASSWORD, e.g. a bench agent with
+// 10,000 conversations). Median of N cold-cache loads.
 //
 //   make run                                   # in one terminal
 //   node scripts/first-render.mjs [url] [runs] # in another
@@ -18,7 +19,10 @@ for (let i = 0; i < runs; i++) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   const res = await page.request.post(`${url}/api/auth/login`, {
-    data: { email: 'ana@demo.test', password: 'demo-password' },
+    data: {
+      email: process.env.INBOX_EMAIL ?? 'ana@demo.test',
+      password: process.env.INBOX_PASSWORD ?? 'demo-password',
+    },
     headers: { Origin: url },
   });
   if (res.status() !== 200) throw new Error(`sign-in failed: ${res.status()}`);
