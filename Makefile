@@ -72,7 +72,7 @@ bench: tools
 	@command -v pgbench >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) postgresql-client; }
 	@server="$$(scripts/db.sh url)"; \
 	 trap 'scripts/db.sh stop' EXIT; \
-	 INBOX_BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" target/release/inbox-bench \
+	 BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" target/release/inbox-bench \
 	   --database-url "$$server" --report docs/performance.md --plot docs/bench-sends.svg $(BENCH_ARGS)
 
 # Rewrite docs/screenshots/ from the demo data (shown in the README).

@@ -12,6 +12,7 @@ use rand::{RngExt, SeedableRng};
 use reqwest::{Method, RequestBuilder};
 
 use crate::fixture::{Company, Fixture};
+use crate::pgbench::SURNAMES;
 use crate::sys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +46,6 @@ impl Scenario {
         }
     }
 }
-
-const SURNAMES: [&str; 13] = [
-    "Garcia", "Smith", "Silva", "Wang", "Khan", "Rossi", "Ivanova", "Hassan", "Martinez", "Sato", "Okafor", "Schmidt",
-    "Müller",
-];
 
 /// The server and what the clients know about its data.
 pub struct Target {

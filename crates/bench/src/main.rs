@@ -137,8 +137,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .fetch_one(&db)
     .await?;
-    let command =
-        std::env::var("INBOX_BENCH_COMMAND").unwrap_or_else(|_| std::env::args().collect::<Vec<_>>().join(" "));
+    let command = std::env::var("BENCH_COMMAND").unwrap_or_else(|_| std::env::args().collect::<Vec<_>>().join(" "));
     let cx = report::Context { peak_rss_kib: peak_rss, pool: args.pool, postgres: &postgres, command: &command };
     let table = report::markdown(&rows, &cx);
     println!("\n{table}");

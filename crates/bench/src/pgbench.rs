@@ -35,21 +35,35 @@ const PICK_COMPANY: &str = "\\set n random(1, 10)\n\
 SELECT company_id AS company, user_id AS actor, channel_id AS channel, session_hash AS session \
   FROM bench_company WHERE n = :n \\gset\n";
 
-/// The send as the app ran it before issue 8: the channel read, then one
-/// transaction (client key check, contact, conversation with its last
-/// message, message), then a second one recording `sent`.
-fn send_naive() -> String {
+/// A send's first transaction: the session, the channel, then (after the
+/// client-key lookup the app ran before issue 8, when `key_lookup`) the
+/// contact, the conversation with its last message, and the message.
+fn send_stored(key_lookup: bool) -> String {
+    let lookup = if key_lookup {
+        "SELECT id FROM messages WHERE company_id = :company AND client_key = 'pgbench-' || CAST(:id AS text);\n"
+    } else {
+        ""
+    };
     format!(
         "{PICK_COMPANY}\\set k random(1, 10000)\n\\set fresh random(0, 1)\n\\set p random(2000000, 9999999)\n\
 \\set id random(1, 9000000000000000000)\n\
 {SESSION}\
 SELECT {CHANNEL_COLUMNS} FROM channels WHERE company_id = :company AND is_active ORDER BY is_default DESC, created_at LIMIT 1;\n\
 BEGIN;\n\
-SELECT id FROM messages WHERE company_id = :company AND client_key = 'pgbench-' || CAST(:id AS text);\n\
-{CONTACT}\
-{CONVERSATION}\
-{MESSAGE}\
-COMMIT;\n\
+{lookup}{CONTACT}{CONVERSATION}{MESSAGE}\
+COMMIT;\n",
+        CONTACT = contact(),
+        CONVERSATION = CONVERSATION_UPSERT,
+        MESSAGE = message_insert(),
+    )
+}
+
+/// The send as the app ran it before issue 8: the channel read, then one
+/// transaction (client key check, contact, conversation with its last
+/// message, message), then a second one recording `sent`.
+fn send_naive() -> String {
+    format!(
+        "{}\
 BEGIN;\n\
 SELECT pg_advisory_xact_lock(hashtextextended(CAST(:company AS text) || ':' || 'wamid.pgbench.' || CAST(:id AS text), 7));\n\
 UPDATE messages SET status = 'sent', provider_message_id = COALESCE(provider_message_id, 'wamid.pgbench.' || CAST(:id AS text)), \
@@ -60,9 +74,7 @@ DELETE FROM pending_statuses WHERE company_id = :company AND provider_message_id
 RETURNING status, error_code, error_message;\n\
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE company_id = :company AND id = md5(CAST(:id AS text))::uuid;\n\
 COMMIT;\n",
-        CONTACT = contact(),
-        CONVERSATION = CONVERSATION_UPSERT,
-        MESSAGE = message_insert(),
+        send_stored(true)
     )
 }
 
@@ -72,15 +84,7 @@ COMMIT;\n",
 /// which pgbench's one-session-per-client scripts cannot do.)
 fn send_ours() -> String {
     format!(
-        "{PICK_COMPANY}\\set k random(1, 10000)\n\\set fresh random(0, 1)\n\\set p random(2000000, 9999999)\n\
-\\set id random(1, 9000000000000000000)\n\
-{SESSION}\
-SELECT {CHANNEL_COLUMNS} FROM channels WHERE company_id = :company AND is_active ORDER BY is_default DESC, created_at LIMIT 1;\n\
-BEGIN;\n\
-{CONTACT}\
-{CONVERSATION}\
-{MESSAGE}\
-COMMIT;\n\
+        "{}\
 BEGIN;\n\
 SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(c::text || ':' || p, 7) AS k \
 FROM unnest(ARRAY[CAST(:company AS uuid)], ARRAY['wamid.pgbench.' || CAST(:id AS text)]) AS t(c, p) ORDER BY 1) locks;\n\
@@ -93,9 +97,7 @@ RETURNING t.id, ps.status, ps.error_code, ps.error_message) \
 SELECT true AS sent, id AS message_id, NULL AS status, NULL AS error_code, NULL AS error_message FROM sent \
 UNION ALL SELECT false, id, status, error_code, error_message FROM early;\n\
 COMMIT;\n",
-        CONTACT = contact(),
-        CONVERSATION = CONVERSATION_UPSERT,
-        MESSAGE = message_insert(),
+        send_stored(false)
     )
 }
 
@@ -201,21 +203,42 @@ fn list() -> String {
     format!("{PICK_COMPANY}\\set archived 0\n\\set limit 51\n{SESSION}{ROW_COLUMNS}{PAGE_OF}{ROW_DETAILS}")
 }
 
-/// A surname (the app binds the pattern; here it is picked from the same
-/// 13 in SQL) or four digits (the app then also matches phones); both are
-/// long enough for the app to collect the matching contacts first.
+/// The surnames the seed gives contacts; the search scenario picks one.
+pub const SURNAMES: [&str; 13] = [
+    "Garcia", "Smith", "Silva", "Wang", "Khan", "Rossi", "Ivanova", "Hassan", "Martinez", "Sato", "Okafor", "Schmidt",
+    "Müller",
+];
+
+/// A surname or four digits of a phone number (the app then also matches
+/// phones); both are long enough for the app to collect the matching
+/// contacts first (a draw above 12 searches digits). The surname's pattern is bound as a parameter, as the app
+/// binds it: one branch per surname, each pattern given to pgbench with
+/// `-D pattern<i>=%Surname%` (pgbench draws numbers, not strings).
 fn search() -> String {
-    format!(
-        "{PICK_COMPANY}\\set archived 0\n\\set limit 51\n\\set s random(1, 13)\n\\set d random(2000, 2999)\n{SESSION}\
-\\if random(0, 1) = 0\n\
-{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s WHERE s.company_id = :company \
-AND (s.name ILIKE (ARRAY['%Garcia%','%Smith%','%Silva%','%Wang%','%Khan%','%Rossi%','%Ivanova%','%Hassan%',\
-'%Martinez%','%Sato%','%Okafor%','%Schmidt%','%Müller%'])[:s]))){ROW_DETAILS}\
-\\else\n\
-{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s WHERE s.company_id = :company \
-AND (s.name ILIKE '%' || CAST(:d AS text) || '%' OR s.phone LIKE '%' || CAST(:d AS text) || '%'))){ROW_DETAILS}\
-\\endif\n"
-    )
+    let mut script = format!(
+        "{PICK_COMPANY}\\set archived 0\n\\set limit 51\n\\set s random(0, 25)\n\\set d random(2000, 2999)\n{SESSION}"
+    );
+    for i in 0..SURNAMES.len() {
+        script.push_str(&format!(
+            "\\{} :s = {i}\n{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s \
+WHERE s.company_id = :company AND (s.name ILIKE :pattern{i}))){ROW_DETAILS}",
+            if i == 0 { "if" } else { "elif" }
+        ));
+    }
+    script.push_str(&format!(
+        "\\else\n{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s \
+WHERE s.company_id = :company AND (s.name ILIKE '%' || CAST(:d AS text) || '%' \
+OR s.phone LIKE '%' || CAST(:d AS text) || '%'))){ROW_DETAILS}\\endif\n"
+    ));
+    script
+}
+
+/// pgbench's `-D` definitions a script needs.
+fn defines(scenario: Scenario) -> Vec<String> {
+    match scenario {
+        Scenario::Search => SURNAMES.iter().enumerate().map(|(i, s)| format!("pattern{i}=%{s}%")).collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn page() -> String {
@@ -273,6 +296,7 @@ pub async fn run(
     let output = Command::new("pgbench")
         .args(["-n", "-M", "prepared", "-j", "1", "--log"])
         .arg(format!("--log-prefix={}", prefix.display()))
+        .args(defines(script.scenario).iter().flat_map(|d| ["-D", d.as_str()]))
         .args(["-c", &clients.to_string(), "-T", &total.to_string(), "-f"])
         .arg(&script.file)
         .arg(db_url)

@@ -22,26 +22,12 @@ pub enum Recorded {
     Unfinished(uuid::Uuid),
 }
 
-/// Stores a callback as received, or finds the earlier copy of the same body.
+/// Stores a callback as received, or finds the earlier copy of the same
+/// body. With `processed`, the row is stored as already processed: for a
+/// caller that applies the callback in the same transaction, so the row and
+/// its effects commit (or vanish) together.
 #[allow(clippy::too_many_arguments)]
-pub async fn record(
-    db: &PgPool,
-    provider: ProviderKind,
-    company_id: Option<CompanyId>,
-    channel_id: Option<ChannelId>,
-    raw: &[u8],
-    payload: &serde_json::Value,
-    signature_valid: bool,
-) -> DomainResult<Recorded> {
-    let mut conn = db.acquire().await?;
-    record_in(&mut conn, provider, company_id, channel_id, raw, payload, signature_valid, false).await
-}
-
-/// [`record`] on a connection. With `processed`, the row is stored as
-/// already processed: for a caller that applies the callback in the same
-/// transaction, so the row and its effects commit (or vanish) together.
-#[allow(clippy::too_many_arguments)]
-pub async fn record_in(
+async fn record_in(
     conn: &mut PgConnection,
     provider: ProviderKind,
     company_id: Option<CompanyId>,
@@ -151,7 +137,9 @@ pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Str
     tx.rollback().await?;
     tracing::info!(error = %first_failure, "webhook events applied one by one after a failure");
 
-    let recorded = record(db, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true).await?;
+    let mut conn = db.acquire().await?;
+    let recorded = record_in(&mut conn, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true, false).await?;
+    drop(conn);
     let id = match recorded {
         Recorded::Done => return Ok(()),
         Recorded::New(id) | Recorded::Unfinished(id) => id,
