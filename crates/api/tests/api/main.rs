@@ -9,6 +9,7 @@ mod contract;
 mod conversations;
 mod errors;
 mod events;
+mod isolation;
 mod messages;
 mod operations;
 mod replicas;
