@@ -63,7 +63,7 @@ e2e: tools web browser-tools
 	 trap 'scripts/db.sh stop' EXIT; \
 	 DATABASE_URL="$$server" $(NODE_BIN)/playwright test --config e2e/playwright.config.ts $(E2E_ARGS)
 
-# Issue 8's benchmark (about 12 minutes): seeds a fresh database
+# Issue 8's benchmark (about 8 minutes): seeds a fresh database
 # (inbox_bench: 10 companies, 100,000 conversations, 1,000,000 messages),
 # loads the release server over HTTP and the same SQL through pgbench, then
 # appends the table to docs/performance.md and redraws docs/bench-sends.svg.
