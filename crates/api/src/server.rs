@@ -49,9 +49,11 @@ fn build(
     // Rendered once: the same bytes as the committed openapi/openapi.json.
     let spec = web::Bytes::from(crate::openapi::json());
     let web_dir = config.web_dir.clone();
+    let policy = web::Data::new(crate::web::AppPolicy::for_dir(&web_dir));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(policy.clone())
             .configure(crate::routes::configure)
             .service(web::resource("/api/openapi.json").route(web::get().to({
                 let spec = spec.clone();
@@ -65,6 +67,7 @@ fn build(
             .configure(|cfg| crate::web::configure(cfg, &web_dir))
             .default_service(web::to(not_found))
             .wrap(from_fn(crate::web::cache_headers))
+            .wrap(from_fn(crate::web::security_headers))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::track_requests))
             .wrap(TracingLogger::default())

@@ -10,7 +10,10 @@ use std::path::Path;
 use actix_files::{Files, NamedFile};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use inbox_domain::DomainError;
@@ -50,6 +53,66 @@ async fn not_built() -> HttpResponse {
          or point <code>INBOX_WEB_DIR</code> at Trunk's <code>dist</code> folder. \
          The API is up: <a href=\"/api/docs/\">/api/docs/</a>.</p>",
     )
+}
+
+/// The Content-Security-Policy of the app's pages: scripts from our origin
+/// plus the page's own inline module script by its hash (Trunk writes the
+/// loader inline), and wasm compilation; styles from our origin and inline
+/// (the views set style attributes); images from our origin and `data:`
+/// (the icon); requests to our origin only (the API and the event stream);
+/// no plugins, no `<base>`, no foreign form targets, no framing.
+#[derive(Debug, Clone)]
+pub struct AppPolicy(HeaderValue);
+
+impl AppPolicy {
+    pub fn for_dir(dir: &Path) -> Self {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let page = std::fs::read_to_string(dir.join("index.html")).unwrap_or_default();
+        let hashes: String = inline_scripts(&page)
+            .map(|s| format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s))))
+            .collect();
+        let policy = format!(
+            "default-src 'self'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'"
+        );
+        Self(HeaderValue::from_str(&policy).expect("a policy of ASCII"))
+    }
+}
+
+/// The bodies of the page's `<script>` elements that have no `src`.
+fn inline_scripts(page: &str) -> impl Iterator<Item = &str> {
+    page.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, body) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        Some(body.split_once("</script>")?.0)
+    })
+}
+
+/// Headers every answer carries, and the app's policy on its pages (not on
+/// the API, whose Swagger UI brings its own inline scripts).
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let policy = req.app_data::<web::Data<AppPolicy>>().map(|p| p.0.clone());
+    let app_page = !(req.path() == "/api" || req.path().starts_with("/api/"));
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let html = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if app_page
+        && html
+        && let Some(policy) = policy
+    {
+        headers.insert(CONTENT_SECURITY_POLICY, policy);
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    Ok(res)
 }
 
 /// Long caching for content-hashed assets, revalidation for everything else
@@ -96,5 +159,27 @@ mod tests {
         assert_eq!(cache_policy("/index.html"), Some("no-cache"));
         assert_eq!(cache_policy("/api/conversations"), None);
         assert_eq!(cache_policy("/metrics"), None);
+    }
+
+    #[test]
+    fn the_policy_allows_the_pages_inline_loader_by_hash_and_nothing_else_inline() {
+        let dir = std::env::temp_dir().join(format!("inbox-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let loader = "\nimport init from '/app.js';\nawait init();\n";
+        std::fs::write(
+            dir.join("index.html"),
+            format!("<head><script type=\"module\">{loader}</script><script src=\"/x.js\"></script></head>"),
+        )
+        .unwrap();
+        let policy = AppPolicy::for_dir(&dir).0.to_str().unwrap().to_owned();
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader));
+        assert!(policy.contains(&format!("script-src 'self' 'sha256-{hash}' 'wasm-unsafe-eval';")), "{policy}");
+        assert_eq!(policy.matches("sha256-").count(), 1, "the script with src= is not hashed");
+        let scripts = policy.split(';').find(|d| d.trim_start().starts_with("script-src")).unwrap();
+        assert!(!scripts.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

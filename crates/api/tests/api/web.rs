@@ -71,3 +71,22 @@ async fn without_a_build_the_root_says_how_to_make_one(db: PgPool) {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("make run"));
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn the_app_page_carries_a_content_security_policy_and_every_answer_nosniff(db: PgPool) {
+    let (app, dir) = app_with_dist(db).await;
+    for path in ["/", "/chats/anything"] {
+        let res = app.anonymous(Method::GET, path).send().await.unwrap();
+        let policy = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    }
+    // The API's answers are not pages: no policy, but never sniffed either.
+    let res = app.anonymous(Method::GET, "/api/conversations").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("content-security-policy").is_none());
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    std::fs::remove_dir_all(dir).unwrap();
+}
