@@ -70,7 +70,7 @@ fn build(
             .wrap(from_fn(crate::web::security_headers))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::track_requests))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
     })
     .listen(listener)?
     .shutdown_timeout(30);

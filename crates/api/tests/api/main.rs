@@ -13,6 +13,7 @@ mod isolation;
 mod messages;
 mod operations;
 mod replicas;
+mod secrets;
 mod serve;
 mod web;
 mod webhooks;
