@@ -115,8 +115,28 @@ impl From<sqlx::Error> for DomainError {
 
 /// Connection-level failures (pool timeout, refused, reset) mean the database
 /// is away, not that the request was wrong.
+/// The database cannot be reached or is going away (not a fault of the
+/// request): a pool timeout, a broken connection, or PostgreSQL refusing or
+/// ending connections (a restart, a failover, a database closed to
+/// connections, too many clients).
 pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            // 08: connection exception; 57P01-03: shutdown, crash, cannot
+            // connect now; 53300: too many connections; 55000 with this
+            // text: the database does not allow connections.
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                || (code == "55000" && d.message().contains("not currently accepting connections"))
+        }
+        _ => false,
+    }
 }
 
 /// The name of the constraint a database error violated, if any.

@@ -12,6 +12,7 @@ mod events;
 mod isolation;
 mod messages;
 mod operations;
+mod outage;
 mod replicas;
 mod secrets;
 mod serve;
