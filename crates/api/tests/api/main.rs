@@ -7,6 +7,7 @@ mod sse;
 mod auth;
 mod contract;
 mod conversations;
+mod crash;
 mod errors;
 mod events;
 mod isolation;
