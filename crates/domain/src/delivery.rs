@@ -117,7 +117,7 @@ pub(crate) async fn record_sent_together(db: &PgPool, accepted: &[Accepted]) -> 
     let ids: Vec<uuid::Uuid> = accepted.iter().map(|a| a.message_id.0).collect();
     let provider_ids: Vec<&str> = accepted.iter().map(|a| a.provider_message_id.as_str()).collect();
     let mut tx = db.begin().await?;
-    // In a fixed order, so two transactions never wait on each other's locks.
+    // In a fixed order, so two transactions cannot deadlock on them.
     sqlx::query(
         "SELECT pg_advisory_xact_lock(k) FROM \
            (SELECT DISTINCT hashtextextended(c::text || ':' || p, 7) AS k FROM unnest($1::uuid[], $2::text[]) AS t(c, p) \
