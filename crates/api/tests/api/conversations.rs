@@ -15,11 +15,7 @@ async fn json_of(res: reqwest::Response) -> Value {
 /// Three conversations of A (oldest first) and one of B.
 async fn seeded(app: &TestApp) -> (Vec<String>, String) {
     app.meta_accepts().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .and(wiremock::matchers::path(format!("/v21.0/{}/messages", app.b.phone_number_id)))
-        .respond_with(MetaAccepts)
-        .mount(&app.meta)
-        .await;
+    app.meta_accepts_b().await;
     let mut ids = Vec::new();
     for phone in ["+14155550100", "+442079460958", "+49301234567"] {
         ids.push(app.send_as_a(phone, &format!("hello {phone}")).await["conversationId"].as_str().unwrap().to_owned());
@@ -27,8 +23,6 @@ async fn seeded(app: &TestApp) -> (Vec<String>, String) {
     let b = app.send_as_b("+14155550100", "B's own").await["conversationId"].as_str().unwrap().to_owned();
     (ids, b)
 }
-
-use wiremock::Mock;
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn list_pages_filters_and_searches_the_callers_conversations(db: PgPool) {

@@ -138,6 +138,15 @@ impl TestApp {
             .await;
     }
 
+    /// Meta accepts company B's sends as well.
+    pub async fn meta_accepts_b(&self) {
+        Mock::given(method("POST"))
+            .and(path(format!("/v21.0/{}/messages", self.b.phone_number_id)))
+            .respond_with(MetaAccepts)
+            .mount(&self.meta)
+            .await;
+    }
+
     /// Meta refuses: outside the 24-hour customer service window.
     pub async fn meta_refuses(&self) {
         Mock::given(method("POST"))

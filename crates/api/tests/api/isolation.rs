@@ -7,7 +7,6 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use wiremock::Mock;
 
 use crate::helpers::*;
 
@@ -29,11 +28,7 @@ async fn snapshot_of_b(app: &TestApp) -> String {
 async fn company_a_can_neither_see_nor_change_anything_of_company_b(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.meta_accepts().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .and(wiremock::matchers::path(format!("/v21.0/{}/messages", app.b.phone_number_id)))
-        .respond_with(MetaAccepts)
-        .mount(&app.meta)
-        .await;
+    app.meta_accepts_b().await;
     app.send_as_a("+14155550100", "A's own").await;
     let b_sent = app.send_as_b("+14155550199", "B's own").await;
     let b_conversation = b_sent["conversationId"].as_str().unwrap().to_owned();
