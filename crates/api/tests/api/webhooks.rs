@@ -507,3 +507,76 @@ async fn a_channel_added_or_rotated_while_the_server_runs_is_accepted_at_once(db
         .unwrap();
     assert_eq!(stored, 3);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_storm_of_repeated_shuffled_statuses_during_sends_never_moves_a_message_back(db: PgPool) {
+    use rand::seq::SliceRandom;
+    use rand::{SeedableRng, rngs::StdRng};
+    let app = std::sync::Arc::new(TestApp::spawn(db).await);
+    app.meta_accepts().await;
+    let mut wamids = Vec::new();
+    for i in 0..20 {
+        let out = app.send_as_a(&format!("+1415555{:04}", 2000 + i), "storm").await;
+        wamids.push(app.provider_id_of(out["messageId"].as_str().unwrap()).await);
+    }
+    // Meta's batch: sent, delivered and read for each message; delivered
+    // three times over (at least once, as Meta does), in a shuffled order.
+    let at = Utc::now();
+    let mut bodies = Vec::new();
+    for wamid in &wamids {
+        for status in [MessageStatus::Sent, MessageStatus::Delivered, MessageStatus::Read] {
+            bodies.push(meta::status_payload(&app.a.phone_number_id, wamid, status, "14155550100", at));
+        }
+    }
+    let mut deliveries: Vec<Vec<u8>> = bodies.iter().cycle().take(bodies.len() * 3).cloned().collect();
+    deliveries.shuffle(&mut StdRng::seed_from_u64(9));
+
+    // Eight callbacks at a time, while the agent keeps sending.
+    let sends = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                app.send_as_a(&format!("+1415555{:04}", 3000 + i), "meanwhile").await;
+            }
+        })
+    };
+    let mut statuses = Vec::new();
+    for chunk in deliveries.chunks(8) {
+        let posts = chunk.iter().map(|body| app.post_meta(body.clone(), SECRET_A));
+        statuses.extend(futures_util::future::join_all(posts).await.into_iter().map(|r| r.status().as_u16()));
+    }
+    sends.await.unwrap();
+
+    assert!(statuses.iter().all(|s| *s == 200), "every callback acknowledged: {statuses:?}");
+    for wamid in &wamids {
+        let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE provider_message_id = $1")
+            .bind(wamid)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(status, "read", "{wamid}");
+    }
+    // The announced history of every message only ever moves forward.
+    let history: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT (data->>'id')::uuid, data->>'status' FROM events WHERE kind = 'message.status' ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let rank = |s: &str| ["sending", "sent", "delivered", "read"].iter().position(|x| *x == s).unwrap_or(9);
+    let mut last = std::collections::HashMap::new();
+    for (id, status) in &history {
+        let previous = last.insert(*id, rank(status)).unwrap_or(0);
+        assert!(rank(status) > previous, "message {id} went from rank {previous} to {status}");
+    }
+    let (stored, failed): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE error IS NOT NULL OR processed_at IS NULL) FROM webhook_events",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((stored, failed), (60, 0), "each distinct callback stored once and applied");
+    let sending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sending'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(sending, 0, "the sends made during the storm were all recorded");
+}
