@@ -30,8 +30,16 @@ pub struct ProviderError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderErrorKind {
+    /// The provider did not take the message (it said so, or was never
+    /// reached): sending it again is safe, and done automatically.
     Transient,
+    /// The provider refused it for good: sending again would fail again.
     Permanent,
+    /// The provider may have taken it (no answer in time, a connection
+    /// broken mid-request, a success answer without an id). Sending again
+    /// could deliver it twice, so it is never retried automatically: the
+    /// message fails with DELIVERY_UNKNOWN and the agent decides.
+    Unknown,
 }
 
 impl ProviderError {
@@ -53,6 +61,10 @@ impl ProviderError {
         }
     }
 
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self { kind: ProviderErrorKind::Unknown, code: None, message: message.into(), retry_after: None }
+    }
+
     pub fn with_retry_after(mut self, wait: Option<std::time::Duration>) -> Self {
         self.retry_after = wait;
         self
@@ -60,6 +72,10 @@ impl ProviderError {
 
     pub fn is_transient(&self) -> bool {
         self.kind == ProviderErrorKind::Transient
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        self.kind == ProviderErrorKind::Unknown
     }
 }
 

@@ -180,7 +180,13 @@ pub(crate) async fn deliver(
         }
         Err(e) => e,
     };
-    let code = e.code.as_deref().unwrap_or("WHATSAPP_SEND_FAILED");
+    // Whether the provider took it is unknown: not resent automatically
+    // (that could deliver it twice); the agent sees DELIVERY_UNKNOWN.
+    let code = match e.code.as_deref() {
+        _ if e.is_unknown() => "DELIVERY_UNKNOWN",
+        Some(code) => code,
+        None => "WHATSAPP_SEND_FAILED",
+    };
     if e.is_transient()
         && delivery::schedule_retry(db, company_id, message_id, Some(code), &e.message, e.retry_after).await?
     {

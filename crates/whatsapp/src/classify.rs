@@ -34,6 +34,11 @@ impl SendFailure {
         Self { error: ProviderError::transient(code, message), retry_after: None }
     }
 
+    /// The provider may have taken the message: never resent automatically.
+    pub(crate) fn unknown(message: impl Into<String>) -> Self {
+        Self { error: ProviderError::unknown(message), retry_after: None }
+    }
+
     pub fn is_transient(&self) -> bool {
         self.error.is_transient()
     }
@@ -56,17 +61,20 @@ pub(crate) fn transport(provider: &str, e: reqwest::Error) -> SendFailure {
     // Logged here because only here is the cause known: a refused connection,
     // DNS, a TLS certificate problem and a timeout all need different fixes.
     tracing::warn!(provider, error = %cause_chain(&e), "provider call failed before an answer");
-    let message = if e.is_connect() {
-        format!("{provider} could not be reached, so the message was not sent; it can be retried safely.")
-    } else if e.is_timeout() {
+    if e.is_connect() {
+        return SendFailure::transient(
+            None,
+            format!("{provider} could not be reached, so the message was not sent; it can be retried safely."),
+        );
+    }
+    SendFailure::unknown(if e.is_timeout() {
         format!("{provider} did not answer in time; delivery unknown: the message may or may not have been sent.")
     } else {
         format!(
             "The connection to {provider} failed before it answered; delivery unknown: the message may or may not \
              have been sent."
         )
-    };
-    SendFailure::transient(None, message)
+    })
 }
 
 fn cause_chain(e: &reqwest::Error) -> String {

@@ -91,23 +91,17 @@ impl MetaCloudApi {
 /// A 2xx answer: the wamid, or an error that admits the send may have happened.
 fn accepted(status: reqwest::StatusCode, json: Option<Value>) -> Result<ProviderMessageId, SendFailure> {
     let Some(json) = json else {
-        return Err(SendFailure::transient(
-            None,
-            format!(
-                "Meta answered HTTP {status} with a body that is not JSON; delivery unknown: the message may or may \
+        return Err(SendFailure::unknown(format!(
+            "Meta answered HTTP {status} with a body that is not JSON; delivery unknown: the message may or may \
                  not have been sent."
-            ),
-        ));
+        )));
     };
     match json.pointer("/messages/0/id").and_then(Value::as_str).map(str::trim).filter(|id| !id.is_empty()) {
         Some(id) => Ok(ProviderMessageId(id.to_owned())),
-        None => Err(SendFailure::transient(
-            None,
-            format!(
-                "Meta answered HTTP {status} without a message id; delivery unknown: the message may or may not \
+        None => Err(SendFailure::unknown(format!(
+            "Meta answered HTTP {status} without a message id; delivery unknown: the message may or may not \
                  have been sent."
-            ),
-        )),
+        ))),
     }
 }
 

@@ -78,13 +78,10 @@ impl Twilio {
             let sid = json.as_ref().and_then(|j| j.get("sid")).and_then(Value::as_str).map(str::trim);
             return match sid.filter(|s| !s.is_empty()) {
                 Some(sid) => Ok(ProviderMessageId(sid.to_owned())),
-                None => Err(SendFailure::transient(
-                    None,
-                    format!(
-                        "Twilio answered HTTP {status} without a MessageSid; delivery unknown: the message may or \
+                None => Err(SendFailure::unknown(format!(
+                    "Twilio answered HTTP {status} without a MessageSid; delivery unknown: the message may or \
                          may not have been sent."
-                    ),
-                )),
+                ))),
             };
         }
         let said = json

@@ -50,6 +50,25 @@ async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: Pg
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_send_the_provider_may_have_taken_is_never_resent_automatically(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    // No answer in time: Meta may have delivered it.
+    let provider = ScriptedProvider::answering([Err(ProviderError::unknown(
+        "Meta did not answer in time; delivery unknown: the message may or may not have been sent.",
+    ))]);
+    let err = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WhatsappSendFailed);
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM messages").fetch_one(&db).await.unwrap();
+    let m = messages::find(&db, t.company, MessageId(id)).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Failed);
+    assert_eq!(m.error_code.as_deref(), Some("DELIVERY_UNKNOWN"), "the agent is told, and decides");
+    assert_eq!(next_attempt_in(&db, MessageId(id)).await, None, "no automatic retry is scheduled");
+    make_due(&db, MessageId(id)).await;
+    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0);
+    assert_eq!(provider.calls().len(), 1, "WhatsApp was asked once: no duplicate from our retries");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_retry_waits_as_long_as_the_provider_asks(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let busy = ProviderError::transient(Some("429"), "slow down").with_retry_after(Some(Duration::from_secs(40)));

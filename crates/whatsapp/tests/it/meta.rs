@@ -219,7 +219,7 @@ async fn meta_server_errors_are_transient() {
 }
 
 #[tokio::test]
-async fn a_hanging_meta_is_a_transient_timeout_with_delivery_unknown() {
+async fn a_hanging_meta_is_a_timeout_with_delivery_unknown_never_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
@@ -235,7 +235,7 @@ async fn a_hanging_meta_is_a_transient_timeout_with_delivery_unknown() {
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3), "waited {:?}", started.elapsed());
-    assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Transient, None));
+    assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Unknown, None));
     assert!(f.error.message.contains("did not answer in time"), "{}", f.error.message);
     assert!(f.error.message.contains("delivery unknown"), "{}", f.error.message);
 }
@@ -252,18 +252,18 @@ async fn unreachable_meta_is_transient_and_says_nothing_was_sent() {
 }
 
 #[tokio::test]
-async fn meta_malformed_json_on_success_is_transient_and_delivery_unknown() {
+async fn meta_malformed_json_on_success_is_delivery_unknown() {
     let f = failure_for(&meta_channel(), ResponseTemplate::new(200).set_body_string("<html>oops</html>")).await;
-    assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Transient, None));
+    assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Unknown, None));
     assert!(f.error.message.contains("not JSON"), "{}", f.error.message);
     assert!(f.error.message.contains("delivery unknown"), "{}", f.error.message);
 }
 
 #[tokio::test]
-async fn meta_success_without_a_message_id_is_transient_and_delivery_unknown() {
+async fn meta_success_without_a_message_id_is_delivery_unknown() {
     for body in [json!({}), json!({"messages": []}), json!({"messages": [{"id": ""}]}), json!({"messages": [{}]})] {
         let f = failure_for(&meta_channel(), ResponseTemplate::new(200).set_body_json(&body)).await;
-        assert_eq!(f.error.kind, ProviderErrorKind::Transient, "{body}");
+        assert_eq!(f.error.kind, ProviderErrorKind::Unknown, "{body}");
         assert!(f.error.message.contains("without a message id"), "{}", f.error.message);
         assert!(f.error.message.contains("delivery unknown"), "{}", f.error.message);
     }

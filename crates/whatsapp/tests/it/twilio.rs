@@ -125,19 +125,19 @@ async fn twilio_other_client_errors_are_permanent() {
 }
 
 #[tokio::test]
-async fn twilio_success_without_a_sid_is_transient_and_delivery_unknown() {
+async fn twilio_success_without_a_sid_is_delivery_unknown() {
     for answer in [
         ResponseTemplate::new(201).set_body_json(json!({"status": "queued"})),
         ResponseTemplate::new(201).set_body_string("not json"),
     ] {
         let f = failure_for(&twilio_channel(), answer).await;
-        assert_eq!(f.error.kind, ProviderErrorKind::Transient);
+        assert_eq!(f.error.kind, ProviderErrorKind::Unknown);
         assert!(f.error.message.contains("delivery unknown"), "{}", f.error.message);
     }
 }
 
 #[tokio::test]
-async fn a_hanging_twilio_is_a_transient_timeout_with_delivery_unknown() {
+async fn a_hanging_twilio_is_a_timeout_with_delivery_unknown_never_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SM1"})).set_delay(Duration::from_secs(5)))
@@ -147,7 +147,7 @@ async fn a_hanging_twilio_is_a_transient_timeout_with_delivery_unknown() {
         .send(&twilio_channel(), &to(), &text("hi"))
         .await
         .unwrap_err();
-    assert_eq!(f.error.kind, ProviderErrorKind::Transient);
+    assert_eq!(f.error.kind, ProviderErrorKind::Unknown);
     assert!(f.error.message.contains("Twilio did not answer in time"), "{}", f.error.message);
     assert!(f.error.message.contains("delivery unknown"), "{}", f.error.message);
 }
