@@ -26,15 +26,31 @@ pub async fn json_body<T: DeserializeOwned>(req: &HttpRequest, mut payload: web:
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::malformed("body", "the body could not be read"))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(&mut payload, MAX_BODY_BYTES).await?;
     parse_json(&body)
+}
+
+/// How long a client may take to send a body once its headers are in (the
+/// server's own timeout covers only the headers): a client that sends part
+/// of a body and stops must not hold a connection and a task for ever.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads a body of at most `limit` bytes within [`BODY_TIMEOUT`].
+pub async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| ApiError::malformed("body", "the body could not be read"))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read).await.unwrap_or_else(|_| {
+        Err(ApiError::malformed("body", format!("the body did not arrive within {} s", BODY_TIMEOUT.as_secs())))
+    })
 }
 
 /// Deserializes JSON, reporting the path of the offending field.

@@ -3,7 +3,6 @@
 //! anything is acted on; every callback is stored; repeats change nothing.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use inbox_domain::DomainError;
 use inbox_domain::channels::{self, Channel, ProviderKind};
 use inbox_domain::delivery::ProviderStatus;
@@ -19,15 +18,7 @@ use crate::state::AppState;
 const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
 async fn raw_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::malformed("body", "the body could not be read"))?;
-        if body.len() + chunk.len() > MAX_WEBHOOK_BYTES {
-            return Err(ApiError::TooLarge { limit: MAX_WEBHOOK_BYTES });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    crate::extract::read_body(&mut payload, MAX_WEBHOOK_BYTES).await
 }
 
 fn bad_signature() -> ApiError {
