@@ -16,7 +16,7 @@ APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 # The benchmark's own arguments, e.g. BENCH_ARGS='--seconds 5 --only send,status'.
 BENCH_ARGS ?=
 
-.PHONY: run test bench build tools node-tools web-tools browser-tools web web-dev e2e screenshots fmt lint check-wasm openapi db-url db-stop clean-db
+.PHONY: run test bench hardening build tools node-tools web-tools browser-tools web web-dev e2e screenshots fmt lint check-wasm openapi db-url db-stop clean-db
 
 # Build the app and the release binary, prepare the database with demo data, and serve.
 run: tools web
@@ -74,6 +74,12 @@ bench: tools
 	 trap 'scripts/db.sh stop' EXIT; \
 	 BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" target/release/inbox-bench \
 	   --database-url "$$server" --report docs/performance.md --plot docs/bench-sends.svg $(BENCH_ARGS)
+
+# Issue 9's longer checks: the property tests of the phone, text and cursor
+# rules and of the webhook parsers and signature checks, with 100,000 cases
+# each instead of make test's 256 (results in docs/reliability.md).
+hardening: tools
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) nextest run -p inbox-types -p inbox-whatsapp --no-fail-fast
 
 # Rewrite docs/screenshots/ from the demo data (shown in the README).
 screenshots: tools web browser-tools

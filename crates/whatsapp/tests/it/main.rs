@@ -4,6 +4,7 @@
 mod common;
 mod dispatch;
 mod meta;
+mod properties;
 mod sandbox;
 mod secrets;
 mod twilio;
