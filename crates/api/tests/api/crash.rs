@@ -3,10 +3,9 @@
 //! message stays `sending` past the sweeper's age (those whose fate is
 //! unknown end `failed` with DELIVERY_UNKNOWN, never silently lost).
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use reqwest::Client;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use wiremock::matchers::method;
@@ -23,63 +22,36 @@ impl Respond for SlowMeta {
     }
 }
 
-/// The server process, killed when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start(db: &PgPool, meta: &MockServer, port: u16) -> Server {
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_inbox"))
-            .arg("serve")
-            .env("DATABASE_URL", url_of(db))
-            .env("INBOX_BIND", format!("127.0.0.1:{port}"))
-            .env("INBOX_META_API_BASE", meta.uri())
-            .env("INBOX_SENDS_PER_MINUTE", "100000")
-            .env("INBOX_PROVIDER_TIMEOUT_SECS", "1")
-            .env("INBOX_SENDING_TIMEOUT_SECS", "2")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let http = Client::new();
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/readyz")).send().await
-            && r.status() == 200
-        {
-            return server;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn start(db: &PgPool, meta: &MockServer) -> Served {
+    let meta = meta.uri();
+    let env = [
+        ("INBOX_META_API_BASE", meta.as_str()),
+        ("INBOX_SENDS_PER_MINUTE", "100000"),
+        // A send is given up as unknown after 2 s, so the restart sweeps soon.
+        ("INBOX_PROVIDER_TIMEOUT_SECS", "1"),
+        ("INBOX_SENDING_TIMEOUT_SECS", "2"),
+    ];
+    Served::start(url_of(db), &env, None).await
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn after_a_kill_9_during_sends_nothing_acknowledged_is_missing_and_nothing_stays_sending(db: PgPool) {
-    let _ = inbox_whatsapp::Providers::new(inbox_whatsapp::ProvidersConfig::default());
     let acme = tenant(&db, "Acme", "100000000000001").await;
     // Meta answers each send after 300 ms, so the kill finds sends in flight.
     let meta = MockServer::start().await;
     Mock::given(method("POST")).respond_with(SlowMeta).mount(&meta).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = start(&db, &meta, port).await;
+    let server = start(&db, &meta).await;
+    let url = server.url.clone();
 
-    let http = Client::new();
+    let http = http();
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sends: Vec<_> = (0..80)
         .map(|i| {
-            let (http, token, answered) = (http.clone(), acme.token.clone(), answered.clone());
+            let (http, token, answered, url) = (http.clone(), acme.token.clone(), answered.clone(), url.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(25 * i)).await;
                 let res = http
-                    .post(format!("http://127.0.0.1:{port}/api/messages"))
+                    .post(format!("{url}/api/messages"))
                     .bearer_auth(token)
                     .json(&json!({"phoneNumber": format!("+1415555{:04}", 1000 + i), "messageText": "burst"}))
                     .send()
@@ -100,7 +72,7 @@ async fn after_a_kill_9_during_sends_nothing_acknowledged_is_missing_and_nothing
         assert!(waiting.elapsed() < Duration::from_secs(20), "no send was answered");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Command::new("kill").args(["-KILL", &server.0.id().to_string()]).status().unwrap();
+    Command::new("kill").args(["-KILL", &server.child.id().to_string()]).status().unwrap();
     let mut acknowledged = Vec::new();
     for send in sends {
         if let Some(id) = send.await.unwrap() {
@@ -113,8 +85,7 @@ async fn after_a_kill_9_during_sends_nothing_acknowledged_is_missing_and_nothing
 
     // Past the sweeper's age, a new process starts on the same database.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _restarted = start(&db, &meta, free).await;
+    let _restarted = start(&db, &meta).await;
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let sending: i64 =

@@ -1,6 +1,8 @@
 use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inbox_api::config::Config;
 use inbox_domain::channels::{self, NewChannel, ProviderKind};
@@ -165,16 +167,11 @@ impl TestApp {
 
     /// Sends a message as company A to `phone`; returns the answer's JSON.
     pub async fn send_as_a(&self, phone: &str, text: &str) -> Value {
-        let res = self
-            .as_a(Method::POST, "/api/messages")
-            .json(&json!({"phoneNumber": phone, "messageText": text}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201, "{:?}", res.text().await);
-        res.json().await.unwrap()
+        sent(self.as_a(Method::POST, "/api/messages"), phone, text).await
     }
 
+    /// Sends as company B, whatever the answer (some tests leave B's
+    /// provider unanswered: the stored message is what they need).
     pub async fn send_as_b(&self, phone: &str, text: &str) -> Value {
         let res = self
             .as_b(Method::POST, "/api/messages")
@@ -196,6 +193,85 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), 200);
         client
+    }
+}
+
+/// Posts a send of `text` to `phone` through `request` (a `POST
+/// /api/messages`, authenticated); expects 201 and returns the answer.
+pub async fn sent(request: RequestBuilder, phone: &str, text: &str) -> Value {
+    let res = request.json(&json!({"phoneNumber": phone, "messageText": text})).send().await.unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    res.json().await.unwrap()
+}
+
+/// A plain HTTP client, for tests that talk to `inbox serve` processes.
+/// Building the provider clients once installs the process-wide TLS crypto
+/// provider every reqwest client needs.
+pub fn http() -> Client {
+    let _ = Providers::new(ProvidersConfig::default());
+    Client::new()
+}
+
+/// An `inbox serve` process of the test's own, on a free port: ready when
+/// [`Served::start`] returns, killed when dropped (an orphan would keep the
+/// test database open).
+pub struct Served {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Served {
+    /// Starts `inbox serve` on the test's database (`database_url`, so a
+    /// test may add connection parameters) with these extra variables; its
+    /// output goes to `log` when given, else stdout is dropped and stderr
+    /// shown with the test's.
+    pub async fn start(database_url: String, env: &[(&str, &str)], log: Option<&Path>) -> Served {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
+            }
+            None => (Stdio::null(), Stdio::inherit()),
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_inbox"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("INBOX_BIND", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        // Owned at once, so a failing test never leaves it running.
+        let served = Served { child, url: format!("http://127.0.0.1:{port}") };
+        let (client, started) = (http(), Instant::now());
+        while client.get(format!("{}/readyz", served.url)).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+            assert!(started.elapsed() < Duration::from_secs(30), "inbox serve did not get ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        served
+    }
+
+    /// Sends SIGTERM, as a deploy does.
+    pub fn terminate(&self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+    }
+
+    /// Waits until the process has exited.
+    pub async fn exited(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "inbox serve did not stop");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

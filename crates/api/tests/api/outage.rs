@@ -2,25 +2,12 @@
 //! 503 SERVICE_UNAVAILABLE, `/readyz` says not ready, and the server serves
 //! again on its own once the database is back, without a restart.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::Client;
 use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::helpers::*;
-
-/// The server process, killed if the test fails before stopping it (an
-/// orphan would keep the test database open).
-struct Stops(std::process::Child);
-
-impl Drop for Stops {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Refuses new connections to the test's database and ends the open ones
 /// (as a failover or a restart does), or lets them in again.
@@ -42,33 +29,11 @@ async fn database_reachable(db_name: &str, reachable: bool) {
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn while_the_database_is_away_requests_fail_fast_with_503_and_the_server_recovers_alone(db: PgPool) {
-    let _ = inbox_whatsapp::Providers::new(inbox_whatsapp::ProvidersConfig::default());
     let acme = tenant(&db, "Acme", "100000000000001").await;
     let db_name = db.connect_options().get_database().unwrap().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Stops(
-        Command::new(env!("CARGO_BIN_EXE_inbox"))
-            .arg("serve")
-            .env("DATABASE_URL", url_of(&db))
-            .env("INBOX_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let url = format!("http://127.0.0.1:{port}");
-    let http = Client::new();
+    let mut server = Served::start(url_of(&db), &[], None).await;
+    let (url, http) = (server.url.clone(), http());
     let list = || http.get(format!("{url}/api/conversations")).bearer_auth(&acme.token).send();
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = http.get(format!("{url}/readyz")).send().await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     assert_eq!(list().await.unwrap().status(), 200);
 
     database_reachable(&db_name, false).await;
@@ -92,10 +57,6 @@ async fn while_the_database_is_away_requests_fail_fast_with_503_and_the_server_r
     }
     assert_eq!(http.get(format!("{url}/readyz")).send().await.unwrap().status(), 200);
 
-    Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "server did not stop");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server.terminate();
+    server.exited().await;
 }

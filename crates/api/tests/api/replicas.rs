@@ -2,8 +2,6 @@
 //! database. Events cross processes through PostgreSQL, and the background
 //! workers of both never handle one message twice.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -14,45 +12,21 @@ use sqlx::PgPool;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{MetaAccepts, tenant, url_of};
+use crate::helpers::{MetaAccepts, Served, http, sent, tenant, url_of};
 use crate::sse::SseClient;
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
 /// What `helpers::tenant` gives the "Replicated" company.
 const APP_SECRET: &str = "secret-replicated";
 
-/// A plain HTTP client. Building the provider clients once installs the
-/// process-wide TLS crypto provider reqwest needs here.
-fn http() -> reqwest::Client {
-    let _ = inbox_whatsapp::Providers::new(inbox_whatsapp::ProvidersConfig::default());
-    reqwest::Client::new()
-}
-
-/// One `inbox serve` process; killed when dropped.
-struct Replica {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Stops replicas as a deploy would (SIGTERM), then waits until their
 /// database sessions are gone, so the test's database can be dropped.
-async fn stop(replicas: Vec<Replica>, db: &PgPool) {
+async fn stop(replicas: Vec<Served>, db: &PgPool) {
     for r in &replicas {
-        let _ = Command::new("kill").args(["-TERM", &r.child.id().to_string()]).status();
+        r.terminate();
     }
     for mut r in replicas {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while r.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "a replica did not stop on SIGTERM");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        r.exited().await;
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -69,28 +43,9 @@ async fn stop(replicas: Vec<Replica>, db: &PgPool) {
     }
 }
 
-async fn replica(db: &PgPool, meta_base: &str) -> Replica {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_inbox"))
-        .arg("serve")
-        .env("DATABASE_URL", format!("{}?application_name=inbox-replica", url_of(db)))
-        .env("INBOX_BIND", format!("127.0.0.1:{port}"))
-        .env("INBOX_DATABASE_MAX_CONNECTIONS", "4")
-        .env("INBOX_META_API_BASE", meta_base)
-        .env("INBOX_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    // Owned at once, so a failing test never leaves it running.
-    let replica = Replica { child, url: format!("http://127.0.0.1:{port}") };
-    let started = Instant::now();
-    let client = http();
-    while client.get(format!("{}/readyz", replica.url)).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-        assert!(started.elapsed() < Duration::from_secs(30), "replica did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    replica
+async fn replica(db: &PgPool, meta_base: &str) -> Served {
+    let env = [("INBOX_DATABASE_MAX_CONNECTIONS", "4"), ("INBOX_META_API_BASE", meta_base), ("INBOX_LOG", "warn")];
+    Served::start(format!("{}?application_name=inbox-replica", url_of(db)), &env, None).await
 }
 
 /// The company every test here uses; returns its API token.
@@ -98,16 +53,8 @@ async fn company(db: &PgPool) -> String {
     tenant(db, "Replicated", PHONE_NUMBER_ID).await.token
 }
 
-async fn send(http: &reqwest::Client, replica: &Replica, token: &str, phone: &str, text: &str) -> Value {
-    let res = http
-        .post(format!("{}/api/messages", replica.url))
-        .bearer_auth(token)
-        .json(&json!({"phoneNumber": phone, "messageText": text}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "{:?}", res.text().await);
-    res.json().await.unwrap()
+async fn send(http: &reqwest::Client, replica: &Served, token: &str, phone: &str, text: &str) -> Value {
+    sent(http.post(format!("{}/api/messages", replica.url)).bearer_auth(token), phone, text).await
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
