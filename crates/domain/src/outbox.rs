@@ -77,7 +77,7 @@ async fn record_in_groups(
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         metrics::histogram!("inbox_sent_group_size").record(group.len() as f64);
-        let accepted: Vec<Accepted> = group.iter().map(|(a, _)| a.clone()).collect();
+        let (accepted, replies): (Vec<Accepted>, Vec<_>) = group.drain(..).unzip();
         let mut results: Vec<DomainResult<MessageStatus>> = Vec::with_capacity(accepted.len());
         match accepted.as_slice() {
             [one] => results.push(delivery::record_sent(&db, one).await),
@@ -93,7 +93,7 @@ async fn record_in_groups(
                 }
             },
         }
-        for ((_, reply), result) in group.drain(..).zip(results) {
+        for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
         }
     }
