@@ -13,6 +13,9 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
+# cargo-nextest when installed (parallel, one process per test), else cargo test.
+TEST_RUNNER = $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo 'nextest run' || echo test)
+
 # The benchmark's own arguments, e.g. BENCH_ARGS='--seconds 5 --only send,status'.
 BENCH_ARGS ?=
 
@@ -75,11 +78,18 @@ bench: tools
 	 BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" target/release/inbox-bench \
 	   --database-url "$$server" --report docs/performance.md --plot docs/bench-sends.svg $(BENCH_ARGS)
 
-# Issue 9's longer checks: the property tests of the phone, text and cursor
-# rules and of the webhook parsers and signature checks, with 100,000 cases
-# each instead of make test's 256 (results in docs/reliability.md).
+# Issue 9's longer checks (results in docs/reliability.md): the property
+# tests of the phone, text and cursor rules and of the webhook parsers and
+# signature checks with 100,000 cases each instead of make test's 256, then
+# schemathesis against a live server with the demo data (a virtualenv under
+# target/hardening; SCHEMATHESIS_MAX_EXAMPLES cases per operation and phase).
 hardening: tools
-	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) nextest run -p inbox-types -p inbox-whatsapp --no-fail-fast
+	$(CARGO) build -p inbox-api --bin inbox
+	@command -v psql >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) postgresql-client; }
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) $(TEST_RUNNER) -p inbox-types -p inbox-whatsapp --no-fail-fast
+	@server="$$(scripts/db.sh url)"; \
+	 trap 'scripts/db.sh stop' EXIT; \
+	 scripts/schemathesis/run.sh "$$server"
 
 # Rewrite docs/screenshots/ from the demo data (shown in the README).
 screenshots: tools web browser-tools

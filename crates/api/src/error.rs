@@ -20,6 +20,10 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// The path exists, but not with this method; `allow` lists the ones
+    /// it answers (sent as the `Allow` header RFC 9110 requires).
+    #[error("this path does not answer {method}; it answers {allow}")]
+    MethodNotAllowed { method: String, allow: String },
 }
 
 impl From<ValidationError> for ApiError {
@@ -42,6 +46,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::WhatsappSendFailed => StatusCode::BAD_GATEWAY,
         ErrorCode::ChannelNotConfigured => StatusCode::CONFLICT,
         ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::ContactCreateFailed
         | ErrorCode::ConversationCreateFailed
         | ErrorCode::MessageInsertFailed
@@ -56,6 +61,7 @@ impl ApiError {
         match self {
             Self::Domain(e) => e.code(),
             Self::Malformed(_) | Self::TooLarge { .. } => ErrorCode::ValidationError,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
         }
     }
 
@@ -100,7 +106,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Domain(e) => status_for(e.code()),
+            Self::MethodNotAllowed { .. } | Self::Domain(_) => status_for(self.code()),
         }
     }
 
@@ -114,6 +120,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(status);
         if let Self::Domain(DomainError::RateLimited { retry_after_secs }) = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -141,6 +150,7 @@ mod tests {
             (ErrorCode::RateLimited, 429),
             (ErrorCode::ChannelNotConfigured, 409),
             (ErrorCode::ServiceUnavailable, 503),
+            (ErrorCode::MethodNotAllowed, 405),
             (ErrorCode::Unknown, 500),
         ];
         assert_eq!(expected.len(), ErrorCode::ALL.len(), "a new code needs a status here");

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use inbox_domain::DomainError;
 use inbox_domain::outbox::Outbox;
 use inbox_domain::provider::WhatsappProvider;
 use sqlx::PgPool;
@@ -50,10 +49,15 @@ fn build(
     let spec = web::Bytes::from(crate::openapi::json());
     let web_dir = config.web_dir.clone();
     let policy = web::Data::new(crate::web::AppPolicy::for_dir(&web_dir));
+    let methods = web::Data::new(crate::routes::Methods::new(
+        &<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+        crate::web::is_built(&web_dir),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(policy.clone())
+            .app_data(methods.clone())
             .configure(crate::routes::configure)
             .service(web::resource("/api/openapi.json").route(web::get().to({
                 let spec = spec.clone();
@@ -79,8 +83,7 @@ fn build(
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    tracing::debug!(path = req.path(), "no route");
-    Err(ApiError::Domain(DomainError::NotFound("route")))
+    Err(crate::routes::no_route(&req))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -16,26 +16,30 @@ use actix_web::http::header::{
 };
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
-use inbox_domain::DomainError;
 
-use crate::error::ApiError;
+/// Whether Trunk's build is in `dir`.
+pub fn is_built(dir: &Path) -> bool {
+    dir.join("index.html").is_file()
+}
 
-/// Registers the app's files, or a page saying how to build them.
+/// Registers the app's files, or a page saying how to build them. Other
+/// methods than GET and HEAD pass by (to the 405 or 404 of the default
+/// service) rather than hearing actix-files' bare 405.
 pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path) {
-    if !dir.join("index.html").is_file() {
+    if !is_built(dir) {
         tracing::warn!(dir = %dir.display(), "browser app not built; `/` explains how to build it");
         cfg.route("/", web::get().to(not_built));
         return;
     }
     let index = dir.join("index.html");
-    cfg.service(Files::new("/", dir).index_file("index.html").default_handler(fn_service(
+    let read = actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head());
+    cfg.service(Files::new("/", dir).guard(read).index_file("index.html").default_handler(fn_service(
         move |req: ServiceRequest| {
             let index = index.clone();
             async move {
                 let (req, _) = req.into_parts();
                 if req.path() == "/api" || req.path().starts_with("/api/") {
-                    let res =
-                        actix_web::ResponseError::error_response(&ApiError::Domain(DomainError::NotFound("route")));
+                    let res = actix_web::ResponseError::error_response(&crate::routes::no_route(&req));
                     return Ok(ServiceResponse::new(req, res));
                 }
                 let file = NamedFile::open_async(&index).await?;

@@ -175,7 +175,8 @@ mod tests {
             DomainError::Unavailable(sqlx::Error::PoolTimedOut),
             DomainError::internal("boom"),
         ];
-        for code in ErrorCode::ALL {
+        // METHOD_NOT_ALLOWED is the HTTP layer's routing answer, no rule's.
+        for code in ErrorCode::ALL.into_iter().filter(|c| *c != ErrorCode::MethodNotAllowed) {
             assert!(samples.iter().any(|e| e.code() == code), "{code} is produced by no DomainError");
         }
     }

@@ -22,12 +22,24 @@ pub struct SendNewMessageRequest {
     /// Optional; when present it must be the caller's own company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
-    #[cfg_attr(feature = "openapi", schema(example = "+1 415 555 0100"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 7, pattern = r"^\s*\+?[0-9()./ \-]+\s*$", example = "+1 415 555 0100")
+    )]
     pub phone_number: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Hi Maria, your order is on its way 🚚"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 4096,
+            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+            example = "Hi Maria, your order is on its way 🚚"
+        )
+    )]
     pub message_text: String,
     /// A key the client makes up per message; sending the same key twice
     /// answers CONFLICT instead of sending a second WhatsApp message.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"^[!-~]+$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<String>,
 }
@@ -56,8 +68,17 @@ impl SendNewMessageRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessageRequest {
-    #[cfg_attr(feature = "openapi", schema(example = "Thanks, see you tomorrow!"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 4096,
+            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+            example = "Thanks, see you tomorrow!"
+        )
+    )]
     pub message_text: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"^[!-~]+$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<String>,
 }
@@ -195,10 +216,11 @@ impl PageLimit {
         }
     }
 
-    /// Reads a query parameter; absent means the default.
+    /// Reads a query parameter; absent means the default, but `limit=` is
+    /// no number (and not silently the default).
     pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
-        match raw.map(str::trim) {
-            None | Some("") => Ok(Self::DEFAULT),
+        match raw {
+            None => Ok(Self::DEFAULT),
             Some(s) => s.parse::<i64>().map_err(|_| Self::out_of_range()).and_then(Self::new),
         }
     }
@@ -225,14 +247,16 @@ impl Default for PageLimit {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConversationListQuery {
     /// `all` (default), `unread`, `favorites` or `groups`.
-    #[cfg_attr(feature = "openapi", param(example = "unread"))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<ConversationFilter>, inline, example = "unread"))]
     pub filter: Option<String>,
-    /// Part of a contact's name or phone number.
+    /// Part of a contact's name or phone number (at most 100 characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 100, pattern = r"^[^\u0000]*$"))]
     pub search: Option<String>,
     /// `true` lists only archived conversations; by default they are left out.
     #[cfg_attr(feature = "openapi", param(value_type = Option<bool>))]
     pub archived: Option<String>,
     /// `nextCursor` of the previous page.
+    #[cfg_attr(feature = "openapi", param(min_length = 1))]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>, minimum = 1, maximum = 100))]
@@ -263,9 +287,11 @@ impl ConversationListQuery {
         Ok(ConversationListParams {
             filter: self.filter.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
             search: search.map(str::to_owned),
-            archived: match self.archived.as_deref().map(str::trim) {
-                None | Some("" | "false" | "0") => false,
-                Some("true" | "1") => true,
+            // Only the spec's booleans: `archived=` or `archived=1` would be
+            // a guess at what the client meant.
+            archived: match self.archived.as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
                 Some(other) => {
                     return Err(ValidationError::new(
                         "archived",
@@ -295,6 +321,7 @@ pub struct ConversationListOutput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessageListQuery {
     /// `previousCursor` of the previous page: fetches older messages.
+    #[cfg_attr(feature = "openapi", param(min_length = 1))]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>, minimum = 1, maximum = 100))]
@@ -332,6 +359,7 @@ pub struct MessageListOutput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignConversationRequest {
     /// Required: a user id, or `null` to unassign.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     #[serde(deserialize_with = "Option::deserialize")]
     pub user_id: Option<Uuid>,
 }
@@ -341,9 +369,9 @@ pub struct AssignConversationRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
-    #[cfg_attr(feature = "openapi", schema(example = "ana@demo.test"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S", example = "ana@demo.test"))]
     pub email: String,
-    #[cfg_attr(feature = "openapi", schema(example = "demo-password"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, example = "demo-password"))]
     pub password: String,
 }
 
@@ -391,9 +419,20 @@ pub struct WhatsAppSendRequest {
     /// Optional; when present it must be the caller's own company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
-    #[cfg_attr(feature = "openapi", schema(example = "+14155550100"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 7, pattern = r"^\s*\+?[0-9()./ \-]+\s*$", example = "+14155550100")
+    )]
     pub recipient_phone_number: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Your appointment is confirmed for 10:00."))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 4096,
+            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+            example = "Your appointment is confirmed for 10:00."
+        )
+    )]
     pub text: String,
 }
 
@@ -449,7 +488,7 @@ mod tests {
         assert_eq!(p.filter, ConversationFilter::All);
         assert_eq!(p.limit.get(), 50);
         assert!(!p.archived);
-        for bad in ["0", "101", "-1", "ten"] {
+        for bad in ["0", "101", "-1", "ten", "", " 5"] {
             let q = ConversationListQuery { limit: Some(bad.into()), ..Default::default() };
             assert_eq!(q.validate().unwrap_err().field, "limit");
         }

@@ -24,11 +24,13 @@ pub enum ErrorCode {
     RateLimited,
     ChannelNotConfigured,
     ServiceUnavailable,
+    /// The path exists but not with this method (routing, not the domain).
+    MethodNotAllowed,
     Unknown,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         Self::ValidationError,
         Self::ContactCreateFailed,
         Self::ConversationCreateFailed,
@@ -41,6 +43,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::ChannelNotConfigured,
         Self::ServiceUnavailable,
+        Self::MethodNotAllowed,
         Self::Unknown,
     ];
 
@@ -58,6 +61,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::ChannelNotConfigured => "CHANNEL_NOT_CONFIGURED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Unknown => "UNKNOWN",
         }
     }

@@ -34,6 +34,37 @@ fn parse_last_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::from(ValidationError::new("lastEventId", "must be the id of an event")))
 }
 
+/// One event of the stream, field by field (OpenAPI 3.1 has a
+/// `text/event-stream` schema describe each event). Documentation only.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ServerSentEvent {
+    /// What changed.
+    event: EventName,
+    /// The change, a JSON object (its fields per event: see `GET /api/events`).
+    #[schema(content_media_type = "application/json", example = r#"{"id":"…","conversationId":"…","status":"read"}"#)]
+    data: String,
+    /// The event's id, for `Last-Event-ID` (absent on `resync`).
+    #[schema(pattern = r"^[0-9]+$", nullable = false)]
+    id: Option<String>,
+}
+
+/// The events of the stream.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum EventName {
+    #[schema(rename = "message.created")]
+    MessageCreated,
+    #[schema(rename = "message.status")]
+    MessageStatus,
+    #[schema(rename = "conversation.updated")]
+    ConversationUpdated,
+    #[schema(rename = "conversation.deleted")]
+    ConversationDeleted,
+    #[schema(rename = "resync")]
+    Resync,
+}
+
 /// Live changes of the caller's company as server-sent events.
 ///
 /// Events: `message.created` (`id`, `conversationId`, `direction`, `status`),
@@ -50,7 +81,8 @@ fn parse_last_id(raw: &str) -> Result<i64, ApiError> {
     get, path = "/api/events", tag = "events",
     params(("lastEventId" = Option<i64>, Query, description = "Resume after this event (as the Last-Event-ID header does)")),
     responses(
-        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An endless `text/event-stream`; the schema is one event's", content_type = "text/event-stream", body = ServerSentEvent),
+        (status = 400, description = "An unknown or repeated query parameter", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "lastEventId is not an event id", body = ErrorBody),
     ),

@@ -46,6 +46,81 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(events::stream);
 }
 
+/// Which methods each path answers, read from the OpenAPI document (plus
+/// the spec itself and, when built, the app's pages), so a request with
+/// another method hears 405 and the `Allow` list rather than 404.
+#[derive(Debug)]
+pub struct Methods {
+    api: Vec<(Vec<Segment>, String)>,
+    app_pages: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl Methods {
+    pub fn new(spec: &utoipa::openapi::OpenApi, app_pages: bool) -> Self {
+        let mut api: Vec<(Vec<Segment>, String)> = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", &item.get),
+                    ("HEAD", &item.head),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                    ("OPTIONS", &item.options),
+                    ("TRACE", &item.trace),
+                ];
+                let allow: Vec<&str> = methods.iter().filter(|(_, op)| op.is_some()).map(|(m, _)| *m).collect();
+                (segments(path), allow.join(", "))
+            })
+            .collect();
+        api.push((segments("/api/openapi.json"), "GET".into()));
+        Self { api, app_pages }
+    }
+
+    /// The `Allow` value for `path`, or `None` when no route has it.
+    pub fn allowed(&self, path: &str) -> Option<&str> {
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let found = self.api.iter().find(|(pattern, _)| {
+            pattern.len() == parts.len()
+                && pattern.iter().zip(&parts).all(|(seg, part)| match seg {
+                    Segment::Literal(l) => l == part,
+                    Segment::Param => !part.is_empty(),
+                })
+        });
+        match found {
+            Some((_, allow)) => Some(allow),
+            None if self.app_pages && path != "/api" && !path.starts_with("/api/") => Some("GET, HEAD"),
+            None => None,
+        }
+    }
+}
+
+/// The answer when no route took the request: 405 with `Allow` when the
+/// path exists with other methods, 404 otherwise.
+pub(crate) fn no_route(req: &actix_web::HttpRequest) -> ApiError {
+    tracing::debug!(path = req.path(), method = %req.method(), "no route");
+    match req.app_data::<web::Data<Methods>>().and_then(|m| m.allowed(req.path())) {
+        Some(allow) => ApiError::MethodNotAllowed { method: req.method().to_string(), allow: allow.to_owned() },
+        None => ApiError::Domain(DomainError::NotFound("route")),
+    }
+}
+
+fn segments(path: &str) -> Vec<Segment> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(|s| if s.starts_with('{') { Segment::Param } else { Segment::Literal(s.to_owned()) })
+        .collect()
+}
+
 /// A `companyId` in a body may only name the caller's own company.
 pub(crate) fn own_company(auth: &Auth, claimed: Option<uuid::Uuid>) -> Result<(), ApiError> {
     match claimed {
@@ -63,4 +138,25 @@ pub(crate) fn limit_sends(state: &crate::state::AppState, auth: &Auth) -> Result
         inbox_domain::auth::Credential::Token(id) => format!("token:{id}"),
     };
     state.send_limiter.check(&key).map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs }.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Methods;
+    use utoipa::OpenApi as _;
+
+    #[test]
+    fn a_path_of_the_spec_lists_its_methods_and_others_are_unknown() {
+        let methods = Methods::new(&crate::openapi::ApiDoc::openapi(), true);
+        assert_eq!(methods.allowed("/api/conversations"), Some("GET"));
+        assert_eq!(methods.allowed("/api/conversations/3f8a/messages"), Some("GET, POST"));
+        assert_eq!(methods.allowed("/api/conversations/3f8a"), Some("GET, DELETE"));
+        assert_eq!(methods.allowed("/healthz"), Some("GET"));
+        assert_eq!(methods.allowed("/api/openapi.json"), Some("GET"));
+        assert_eq!(methods.allowed("/api/nothing-here"), None);
+        assert_eq!(methods.allowed("/api/conversations//messages"), None);
+        assert_eq!(methods.allowed("/chats/anything"), Some("GET, HEAD"));
+        let without_app = Methods::new(&crate::openapi::ApiDoc::openapi(), false);
+        assert_eq!(without_app.allowed("/chats/anything"), None);
+    }
 }

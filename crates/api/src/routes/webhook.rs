@@ -72,6 +72,7 @@ pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<H
 #[utoipa::path(
     post, path = "/api/whatsapp/webhook", tag = "webhooks",
     request_body(content = serde_json::Value, description = "Meta's webhook payload", content_type = "application/json"),
+    params(("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the raw body, keyed by the app secret")),
     responses(
         (status = 200, description = "Received (also for repeats and for ids we do not know)"),
         (status = 400, description = "Not a Meta webhook payload", body = ErrorBody),
@@ -170,7 +171,8 @@ fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, Str
 /// `X-Twilio-Signature` (the account's auth token).
 #[utoipa::path(
     post, path = "/api/whatsapp/webhook/twilio", tag = "webhooks",
-    request_body(content = String, description = "Twilio's form-encoded callback", content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TwilioCallback, description = "Twilio's form-encoded callback", content_type = "application/x-www-form-urlencoded"),
+    params(("X-Twilio-Signature" = String, Header, description = "base64 HMAC-SHA1 of the URL and the sorted parameters, keyed by the account's auth token")),
     responses(
         (status = 200, description = "Received"),
         (status = 400, description = "Not a Twilio callback", body = ErrorBody),
@@ -217,6 +219,43 @@ pub async fn receive_twilio(
     let changes = twilio_change(&channel, event).into_iter().collect();
     webhook_events::apply(&state.db, callback, changes).await?;
     Ok(twiml())
+}
+
+/// The fields of Twilio's form post that Inbox reads (Twilio sends more,
+/// which are kept with the stored callback). Documentation only: the
+/// handler parses the raw body, which the signature covers.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "PascalCase")]
+#[allow(dead_code)]
+pub struct TwilioCallback {
+    /// The message's id (`SM...`).
+    #[schema(min_length = 1)]
+    message_sid: String,
+    /// The sender, `whatsapp:+E164` (our number for status callbacks).
+    #[schema(min_length = 1)]
+    from: String,
+    /// The receiver, `whatsapp:+E164` (our number for inbound messages).
+    #[schema(min_length = 1)]
+    to: String,
+    /// `sent`, `delivered`, `read`, `failed`, `undelivered` (others are
+    /// ignored); absent or `received` for an inbound message.
+    #[schema(nullable = false)]
+    message_status: Option<String>,
+    /// The text of an inbound message.
+    #[schema(nullable = false)]
+    body: Option<String>,
+    /// The customer's WhatsApp profile name.
+    #[schema(nullable = false)]
+    profile_name: Option<String>,
+    /// The MIME type of an inbound message's first attachment.
+    #[schema(nullable = false)]
+    media_content_type0: Option<String>,
+    /// Twilio's error code of a failed message.
+    #[schema(nullable = false)]
+    error_code: Option<String>,
+    /// Twilio's description of that error.
+    #[schema(nullable = false)]
+    error_message: Option<String>,
 }
 
 /// Twilio expects TwiML or an empty answer.

@@ -67,6 +67,8 @@ async fn list_rejects_bad_query_parameters_by_name(db: PgPool) {
         ("limit=101", 422, "limit"),
         ("limit=lots", 422, "limit"),
         ("archived=maybe", 422, "archived"),
+        ("archived=", 422, "archived"),
+        ("archived=1", 422, "archived"),
         ("cursor=bm9wZQ", 422, "cursor"),
         ("cursor=%%%", 422, "cursor"),
         ("sort=asc", 400, "sort"),

@@ -90,3 +90,31 @@ async fn the_app_page_carries_a_content_security_policy_and_every_answer_nosniff
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// RFC 9110: a method a path does not answer is 405 with the `Allow` list,
+/// whether or not the app's files are served in front of the API; a path
+/// that does not exist stays a JSON 404 whatever the method.
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_wrong_method_is_told_what_the_path_allows(db: PgPool) {
+    let (app, dir) = app_with_dist(db).await;
+    for (method, path, allow) in [
+        (Method::GET, "/api/auth/login", "POST"),
+        (Method::TRACE, "/api/conversations", "GET"),
+        (Method::PATCH, "/api/conversations/01a212b0-a605-70e3-8912-dd014b441149", "GET, DELETE"),
+        (Method::DELETE, "/api/conversations/anything/messages", "GET, POST"),
+        (Method::PUT, "/healthz", "GET"),
+        (Method::POST, "/chats/somewhere", "GET, HEAD"),
+    ] {
+        let res = app.as_a(method.clone(), path).send().await.unwrap();
+        assert_eq!(res.headers().get("allow").map(|v| v.to_str().unwrap()), Some(allow), "{method} {path}");
+        expect_error(res, 405, "METHOD_NOT_ALLOWED").await;
+    }
+    for method in [Method::GET, Method::POST, Method::DELETE] {
+        let res = app.as_a(method.clone(), "/api/no-such-thing").send().await.unwrap();
+        assert!(res.headers().get("allow").is_none(), "{method}");
+        expect_error(res, 404, "NOT_FOUND").await;
+    }
+    // The page itself still answers HEAD.
+    assert_eq!(app.anonymous(Method::HEAD, "/").send().await.unwrap().status(), 200);
+    std::fs::remove_dir_all(dir).unwrap();
+}
