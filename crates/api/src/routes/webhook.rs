@@ -9,7 +9,7 @@ use inbox_domain::delivery::ProviderStatus;
 use inbox_domain::inbound::InboundMessage;
 use inbox_domain::webhook_events::{self, Callback, Change};
 use inbox_types::{E164Phone, ErrorBody};
-use inbox_whatsapp::webhook::{meta, twilio};
+use inbox_whatsapp::webhook::{self, meta, twilio};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -104,8 +104,13 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let signed_by: Vec<&Channel> =
         channels.iter().filter(|c| c.app_secret.as_ref().is_some_and(|s| s.expose() == secret)).collect();
 
-    let events = meta::parse(&raw).map_err(|e| ApiError::malformed("body", e.to_string()))?;
-    let payload: serde_json::Value = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    let mut payload: serde_json::Value = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    // Signed, so kept: NULs (which PostgreSQL cannot store) become U+FFFD.
+    let events = match webhook::replace_nul_in_json(&mut payload) {
+        true => meta::parse(&serde_json::to_vec(&payload).unwrap_or_default()),
+        false => meta::parse(&raw),
+    }
+    .map_err(|e| ApiError::malformed("body", e.to_string()))?;
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
     let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
     let callback = Callback {
@@ -188,8 +193,8 @@ pub async fn receive_twilio(
     body: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let raw = raw_body(body).await?;
-    let params: Vec<(String, String)> = form_urlencoded::parse(&raw).into_owned().collect();
-    let event = twilio::parse(&params).map_err(|e| ApiError::malformed("body", e.to_string()))?;
+    let mut params: Vec<(String, String)> = form_urlencoded::parse(&raw).into_owned().collect();
+    let mut event = twilio::parse(&params).map_err(|e| ApiError::malformed("body", e.to_string()))?;
     let our_number = match &event {
         twilio::TwilioEvent::Status { sender, .. } => Some(sender.as_str()),
         twilio::TwilioEvent::Message { receiver, .. } => Some(receiver.as_str()),
@@ -198,8 +203,9 @@ pub async fn receive_twilio(
     // The number names the channel, whose auth token must have signed the
     // request before anything is stored or changed.
     let channel = match our_number {
-        Some(n) => channels::find_by_external_id(&state.db, ProviderKind::Twilio, n).await?,
-        None => None,
+        // No channel's number holds a NUL (PostgreSQL could not even compare it).
+        Some(n) if !n.contains('\0') => channels::find_by_external_id(&state.db, ProviderKind::Twilio, n).await?,
+        _ => None,
     };
     let Some(channel) = channel else { return Err(bad_signature()) };
     let token = channel.credential("auth_token").unwrap_or_default();
@@ -207,6 +213,12 @@ pub async fn receive_twilio(
     let signature = req.headers().get("x-twilio-signature").and_then(|v| v.to_str().ok());
     if token.is_empty() || !twilio::verify_signature(&token, &url, &params, signature) {
         return Err(bad_signature());
+    }
+    // Signed, so kept: NULs (which PostgreSQL cannot store) become U+FFFD.
+    let replaced =
+        params.iter_mut().fold(false, |found, (k, v)| webhook::replace_nul(k) | webhook::replace_nul(v) | found);
+    if replaced {
+        event = twilio::parse(&params).map_err(|e| ApiError::malformed("body", e.to_string()))?;
     }
     let payload = serde_json::Value::Object(params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect());
     let callback = Callback {
