@@ -107,7 +107,8 @@ struct SentOrEarly {
 
 /// Records several accepted sends in one transaction, so concurrent sends
 /// share one commit: the provider ids' locks (one statement), then one
-/// statement that marks every message `sent` and takes out the statuses that
+/// statement that marks every message `sent` (clearing the error of an
+/// earlier transient failure) and takes out the statuses that
 /// arrived early. A message no longer `sending` (the sweeper gave up on it)
 /// keeps its status but learns its provider id. Returns each message's
 /// status afterwards, in order. Any failure fails them all (the caller then
@@ -130,7 +131,7 @@ pub(crate) async fn record_sent_together(db: &PgPool, accepted: &[Accepted]) -> 
     let rows: Vec<SentOrEarly> = sqlx::query_as(
         "WITH t AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS t(c, id, p)), \
          sent AS (UPDATE messages m SET status = 'sent', provider_message_id = COALESCE(m.provider_message_id, t.p), \
-                         updated_at = now() \
+                         error_code = NULL, error_message = NULL, updated_at = now() \
                     FROM t WHERE m.company_id = t.c AND m.id = t.id AND (m.status = 'sending') IS TRUE \
                   RETURNING m.id), \
          early AS (DELETE FROM pending_statuses ps USING t \

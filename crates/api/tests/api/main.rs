@@ -10,6 +10,7 @@ mod conversations;
 mod crash;
 mod errors;
 mod events;
+mod faults;
 mod isolation;
 mod messages;
 mod operations;

@@ -49,6 +49,26 @@ async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: Pg
     assert_eq!(next_attempt_in(&db, id).await, None);
 }
 
+/// Found end to end (tests/api/faults.rs): the outbox's grouped "sent"
+/// update kept the error of the failure before, so a sent message still
+/// said "Meta had a temporary problem".
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_message_sent_on_retry_through_the_outbox_carries_no_earlier_error(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = Arc::new(ScriptedProvider::answering([Err(ProviderError::transient(Some("2"), "busy"))]));
+    let outbox = inbox_domain::outbox::Outbox::start(db.clone(), provider.clone());
+    let out = send::send_new_message(&db, &outbox, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    let id = MessageId(out.message_id);
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Sending, Some("2")));
+    make_due(&db, id).await;
+    assert_eq!(delivery::run_due_retries(&db, &outbox, 10).await.unwrap(), 1);
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Sent);
+    assert_eq!((m.error_code, m.error_message), (None, None));
+    assert_eq!(provider.calls().len(), 2);
+}
+
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_send_the_provider_may_have_taken_is_never_resent_automatically(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
