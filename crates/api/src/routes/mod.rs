@@ -88,7 +88,7 @@ impl Methods {
 
     /// The `Allow` value for `path`, or `None` when no route has it.
     pub fn allowed(&self, path: &str) -> Option<&str> {
-        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let parts: Vec<&str> = path.split('/').collect();
         let found = self.api.iter().find(|(pattern, _)| {
             pattern.len() == parts.len()
                 && pattern.iter().zip(&parts).all(|(seg, part)| match seg {
@@ -108,17 +108,18 @@ impl Methods {
 /// path exists with other methods, 404 otherwise.
 pub(crate) fn no_route(req: &actix_web::HttpRequest) -> ApiError {
     tracing::debug!(path = req.path(), method = %req.method(), "no route");
+    let method = req.method().as_str();
     match req.app_data::<web::Data<Methods>>().and_then(|m| m.allowed(req.path())) {
-        Some(allow) => ApiError::MethodNotAllowed { method: req.method().to_string(), allow: allow.to_owned() },
-        None => ApiError::Domain(DomainError::NotFound("route")),
+        // A path that answers this very method yet matched no route is not there.
+        Some(allow) if !allow.split(", ").any(|m| m == method) => {
+            ApiError::MethodNotAllowed { method: method.to_owned(), allow: allow.to_owned() }
+        }
+        _ => ApiError::Domain(DomainError::NotFound("route")),
     }
 }
 
 fn segments(path: &str) -> Vec<Segment> {
-    path.trim_end_matches('/')
-        .split('/')
-        .map(|s| if s.starts_with('{') { Segment::Param } else { Segment::Literal(s.to_owned()) })
-        .collect()
+    path.split('/').map(|s| if s.starts_with('{') { Segment::Param } else { Segment::Literal(s.to_owned()) }).collect()
 }
 
 /// A `companyId` in a body may only name the caller's own company.
@@ -155,6 +156,7 @@ mod tests {
         assert_eq!(methods.allowed("/api/openapi.json"), Some("GET"));
         assert_eq!(methods.allowed("/api/nothing-here"), None);
         assert_eq!(methods.allowed("/api/conversations//messages"), None);
+        assert_eq!(methods.allowed("/api/conversations/"), None, "a trailing slash is another path");
         assert_eq!(methods.allowed("/chats/anything"), Some("GET, HEAD"));
         let without_app = Methods::new(&crate::openapi::ApiDoc::openapi(), false);
         assert_eq!(without_app.allowed("/chats/anything"), None);

@@ -109,9 +109,14 @@ async fn a_wrong_method_is_told_what_the_path_allows(db: PgPool) {
         assert_eq!(res.headers().get("allow").map(|v| v.to_str().unwrap()), Some(allow), "{method} {path}");
         expect_error(res, 405, "METHOD_NOT_ALLOWED").await;
     }
-    for method in [Method::GET, Method::POST, Method::DELETE] {
-        let res = app.as_a(method.clone(), "/api/no-such-thing").send().await.unwrap();
-        assert!(res.headers().get("allow").is_none(), "{method}");
+    for (method, path) in [
+        (Method::GET, "/api/no-such-thing"),
+        (Method::POST, "/api/no-such-thing"),
+        (Method::DELETE, "/api/no-such-thing"),
+        (Method::GET, "/api/conversations/"),
+    ] {
+        let res = app.as_a(method.clone(), path).send().await.unwrap();
+        assert!(res.headers().get("allow").is_none(), "{method} {path}");
         expect_error(res, 404, "NOT_FOUND").await;
     }
     // The page itself still answers HEAD.
