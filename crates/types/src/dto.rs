@@ -22,20 +22,9 @@ pub struct SendNewMessageRequest {
     /// Optional; when present it must be the caller's own company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 7, pattern = r"^\s*\+?[0-9()./ \-]+\s*$", example = "+1 415 555 0100")
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = E164Phone::input_schema))]
     pub phone_number: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 4096,
-            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
-            example = "Hi Maria, your order is on its way 🚚"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = MessageText::schema))]
     pub message_text: String,
     /// A key the client makes up per message; sending the same key twice
     /// answers CONFLICT instead of sending a second WhatsApp message.
@@ -68,15 +57,7 @@ impl SendNewMessageRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessageRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 4096,
-            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
-            example = "Thanks, see you tomorrow!"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = MessageText::schema))]
     pub message_text: String,
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"^[!-~]+$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -419,20 +400,9 @@ pub struct WhatsAppSendRequest {
     /// Optional; when present it must be the caller's own company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 7, pattern = r"^\s*\+?[0-9()./ \-]+\s*$", example = "+14155550100")
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = E164Phone::input_schema))]
     pub recipient_phone_number: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 4096,
-            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
-            example = "Your appointment is confirmed for 10:00."
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = MessageText::schema))]
     pub text: String,
 }
 

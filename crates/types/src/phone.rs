@@ -33,6 +33,22 @@ impl FromStr for PhoneRegion {
 #[serde(transparent)]
 pub struct E164Phone(String);
 
+#[cfg(feature = "openapi")]
+impl E164Phone {
+    /// What a request may send as a phone number, as a JSON Schema (with
+    /// `schema_with`): the characters and the least length. Whether the
+    /// number exists in its country's numbering plan is not expressible;
+    /// the server answers 422 for those.
+    pub fn input_schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(7))
+            .pattern(Some(r"^\s*\+?[0-9()./ \-]+\s*$"))
+            .examples(["+1 415 555 0100"])
+            .build()
+    }
+}
+
 impl E164Phone {
     /// Parses an international number (`+1 (415) 555-0100`, `00 44 20 7946 0958`).
     pub fn parse(input: &str) -> Result<Self, ValidationError> {

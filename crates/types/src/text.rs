@@ -59,6 +59,22 @@ pub fn preview(text: &str, max: usize) -> String {
     cut
 }
 
+#[cfg(feature = "openapi")]
+impl MessageText {
+    /// These rules as a JSON Schema, for the request fields that carry a
+    /// message text (with `schema_with`).
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(Self::MAX_CHARS))
+            // Something besides whitespace, and no NUL.
+            .pattern(Some(r"^[^\u0000]*[^\s\u0000][^\u0000]*$"))
+            .examples(["Hi Maria, your order is on its way 🚚"])
+            .build()
+    }
+}
+
 impl fmt::Display for MessageText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
