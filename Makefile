@@ -80,13 +80,16 @@ bench: tools
 
 # Issue 9's longer checks (results in docs/reliability.md): the property
 # tests of the phone, text and cursor rules and of the webhook parsers and
-# signature checks with 100,000 cases each instead of make test's 256, then
-# schemathesis against a live server with the demo data (a virtualenv under
-# target/hardening; SCHEMATHESIS_MAX_EXAMPLES cases per operation and phase).
+# signature checks with 100,000 cases each instead of make test's 256;
+# cargo audit of both lock files (CARGO_AUDIT_DB=<advisory-db checkout>
+# where GitHub is out of reach); then schemathesis against a live server
+# with the demo data (a virtualenv under target/hardening;
+# SCHEMATHESIS_MAX_EXAMPLES cases per operation and phase).
 hardening: tools
 	$(CARGO) build -p inbox-api --bin inbox
 	@command -v psql >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) postgresql-client; }
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) $(TEST_RUNNER) -p inbox-types -p inbox-whatsapp --no-fail-fast
+	scripts/audit.sh
 	@server="$$(scripts/db.sh url)"; \
 	 trap 'scripts/db.sh stop' EXIT; \
 	 scripts/schemathesis/run.sh "$$server"
