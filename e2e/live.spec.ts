@@ -66,8 +66,13 @@ test("two agents see each other's sends and assignments as they happen", async (
   // Ben deletes Ivo's chat while Ana has it open; it leaves her screen too.
   // (Not Hana's: the sandbox may answer Ana's message, which brings a
   // deleted chat back, as WhatsApp does.)
+  // Each waits for Ivo's chat to be open: a reorder between finding a row
+  // and clicking it (the sandbox's reply) can put Hana's chat under the
+  // click, and Ben would delete hers (seen in make test).
   await row(ana, /Ivo Petrov/).click();
+  await expect(ana.getByRole('main', { name: 'Chat with Ivo Petrov' })).toBeVisible();
   await row(ben, /Ivo Petrov/).click();
+  await expect(ben.getByRole('main', { name: 'Chat with Ivo Petrov' })).toBeVisible();
   await ben.getByRole('button', { name: 'Chat menu' }).click();
   await ben.getByRole('menuitem', { name: 'Delete chat' }).click();
   await ben.getByRole('dialog').getByRole('button', { name: 'Delete chat' }).click();
