@@ -6,10 +6,13 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::error::ApiError;
 
 static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -80,6 +83,29 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let refused = match outcome {
+            Ok(res) => res.response().error().map(|e| (res.status(), e)),
+            Err(e) => Some((e.as_response_error().status_code(), e)),
+        };
+        if let Some((status, error)) = refused {
+            log_refusal(status, error); // inside the request's span already
+        }
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// A client's mistake (4xx) is routine, INFO: a scan or a buggy integrator
+/// must not flood the warnings. Our own faults (5xx) are errors; an
+/// [`ApiError`] logged itself already, with its code (and WhatsApp refusing
+/// a message is the provider's answer, not our fault).
+fn log_refusal(status: StatusCode, error: &Error) {
+    let api = error.as_error::<ApiError>();
+    if status.is_client_error() {
+        match api {
+            Some(api) => tracing::info!(status = status.as_u16(), code = %api.code(), "request refused: {api}"),
+            None => tracing::info!(status = status.as_u16(), "request refused: {error}"),
+        }
+    } else if api.is_none() {
+        tracing::error!(status = status.as_u16(), "request failed: {error}");
     }
 }

@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod faults;
 mod isolation;
+mod logs;
 mod memory;
 mod messages;
 mod operations;

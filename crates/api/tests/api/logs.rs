@@ -1,0 +1,78 @@
+//! The log's levels say who is at fault: a client's mistake is routine
+//! (INFO, with its code), WhatsApp refusing a message is a warning where it
+//! happens (`message.failed`: a customer did not get it), and only the
+//! server's own faults are errors.
+//! A scan or a buggy integrator must not flood the warnings an operator
+//! watches.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::*;
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_clients_mistake_is_logged_at_info_and_a_provider_refusal_is_not_an_error(db: PgPool) {
+    let acme = tenant(&db, "Acme", "100000000000001").await;
+    let meta_api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Recipient phone number not in allowed list", "type": "OAuthException", "code": 131030,
+        }})))
+        .mount(&meta_api)
+        .await;
+    let log = std::env::temp_dir().join(format!("inbox-levels-{}.log", uuid::Uuid::new_v4()));
+    let meta_base = meta_api.uri();
+    let env = [("INBOX_META_API_BASE", meta_base.as_str()), ("INBOX_LOG", "info")];
+    let mut server = Served::start(url_of(&db), &env, Some(&log)).await;
+    let (url, client) = (server.url.clone(), http());
+
+    let missing = client
+        .get(format!("{url}/api/conversations/{}/messages", uuid::Uuid::new_v4()))
+        .bearer_auth(&acme.token)
+        .send()
+        .await
+        .unwrap();
+    let unsigned = client.get(format!("{url}/api/conversations")).send().await.unwrap();
+    let send = |phone: &'static str| {
+        client
+            .post(format!("{url}/api/messages"))
+            .bearer_auth(&acme.token)
+            .json(&json!({"phoneNumber": phone, "messageText": "hello"}))
+            .send()
+    };
+    let invalid = send("12").await.unwrap();
+    let refused = send("+14155550100").await.unwrap();
+    let mut requests = Vec::new();
+    for (res, status) in [
+        (&missing, StatusCode::NOT_FOUND),
+        (&unsigned, StatusCode::UNAUTHORIZED),
+        (&invalid, StatusCode::UNPROCESSABLE_ENTITY),
+        (&refused, StatusCode::BAD_GATEWAY),
+    ] {
+        assert_eq!(res.status(), status);
+        requests.push(res.headers()["x-request-id"].to_str().unwrap().to_owned());
+    }
+
+    server.terminate();
+    server.exited().await;
+    let output = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let lines_of = |id: &str| output.lines().filter(|l| l.contains(id)).collect::<Vec<_>>();
+    for (id, code) in requests.iter().zip(["NOT_FOUND", "UNAUTHORIZED", "VALIDATION_ERROR"]) {
+        let lines = lines_of(id);
+        assert!(
+            lines.iter().any(|l| l.contains(" INFO ") && l.contains("request refused") && l.contains(code)),
+            "the {code} is logged at INFO with its code: {lines:#?}"
+        );
+        assert!(lines.iter().all(|l| l.contains(" INFO ")), "a client's mistake is no warning: {lines:#?}");
+    }
+    let lines = lines_of(&requests[3]);
+    assert!(
+        lines.iter().any(|l| l.contains(" WARN ") && l.contains("message.failed")),
+        "the refused send is a warning: {lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains(" ERROR ")), "the provider's refusal is not our error: {lines:#?}");
+}
