@@ -104,13 +104,9 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let signed_by: Vec<&Channel> =
         channels.iter().filter(|c| c.app_secret.as_ref().is_some_and(|s| s.expose() == secret)).collect();
 
-    let mut payload: serde_json::Value = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
     // Signed, so kept: NULs (which PostgreSQL cannot store) become U+FFFD.
-    let events = match webhook::replace_nul_in_json(&mut payload) {
-        true => meta::parse(&serde_json::to_vec(&payload).unwrap_or_default()),
-        false => meta::parse(&raw),
-    }
-    .map_err(|e| ApiError::malformed("body", e.to_string()))?;
+    let (payload, events) = meta::parse_signed(&raw);
+    let events = events.map_err(|e| ApiError::malformed("body", e.to_string()))?;
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
     let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
     let callback = Callback {
@@ -215,9 +211,7 @@ pub async fn receive_twilio(
         return Err(bad_signature());
     }
     // Signed, so kept: NULs (which PostgreSQL cannot store) become U+FFFD.
-    let replaced =
-        params.iter_mut().fold(false, |found, (k, v)| webhook::replace_nul(k) | webhook::replace_nul(v) | found);
-    if replaced {
+    if webhook::replace_nul_in_params(&mut params) {
         event = twilio::parse(&params).map_err(|e| ApiError::malformed("body", e.to_string()))?;
     }
     let payload = serde_json::Value::Object(params.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect());

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{WebhookParseError, constant_time_eq};
+use super::{WebhookParseError, constant_time_eq, replace_nul_in_json};
 
 /// `sha256=<hex>` of the body, as Meta sends in `X-Hub-Signature-256`.
 pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
@@ -89,6 +89,17 @@ fn str_at<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
 fn time_of(v: &serde_json::Value) -> Option<DateTime<Utc>> {
     let secs: i64 = v.get("timestamp")?.as_str()?.parse().ok()?;
     DateTime::from_timestamp(secs, 0)
+}
+
+/// A signed callback as it is kept and applied: its JSON (Null when it is
+/// not JSON), with NULs replaced (`replace_nul_in_json`), and its events.
+pub fn parse_signed(raw: &[u8]) -> (serde_json::Value, Result<Vec<MetaEvent>, WebhookParseError>) {
+    let mut payload: serde_json::Value = serde_json::from_slice(raw).unwrap_or(serde_json::Value::Null);
+    let events = match replace_nul_in_json(&mut payload) {
+        true => parse(&serde_json::to_vec(&payload).unwrap_or_default()),
+        false => parse(raw),
+    };
+    (payload, events)
 }
 
 /// Reads every status and message of a callback (several entries and

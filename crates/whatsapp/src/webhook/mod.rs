@@ -32,6 +32,11 @@ pub fn replace_nul_in_json(value: &mut serde_json::Value) -> bool {
     }
 }
 
+/// [`replace_nul_in_json`] for a form's names and values (Twilio's).
+pub fn replace_nul_in_params(params: &mut [(String, String)]) -> bool {
+    params.iter_mut().fold(false, |found, (k, v)| replace_nul(k) | replace_nul(v) | found)
+}
+
 /// [`replace_nul_in_json`] for one string.
 pub fn replace_nul(s: &mut String) -> bool {
     if !s.contains('\0') {
