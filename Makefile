@@ -44,6 +44,7 @@ run: tools web
 test: tools web browser-tools
 	$(CARGO) fmt --all -- --check
 	cd frontend && $(CARGO) fmt -- --check
+	cd fuzz && $(CARGO) fmt -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd frontend && $(CARGO) clippy --all-targets -- -D warnings
 	$(MAKE) --no-print-directory check-wasm
@@ -81,7 +82,8 @@ bench: tools
 # Issue 9's longer checks (results in docs/reliability.md): the property
 # tests of the phone, text and cursor rules and of the webhook parsers and
 # signature checks with 100,000 cases each instead of make test's 256;
-# cargo audit of both lock files (CARGO_AUDIT_DB=<advisory-db checkout>
+# cargo-fuzz on the same parsers, FUZZ_SECONDS (30) per target;
+# cargo audit of the lock files (CARGO_AUDIT_DB=<advisory-db checkout>
 # where GitHub is out of reach); then schemathesis against a live server
 # with the demo data (a virtualenv under target/hardening;
 # SCHEMATHESIS_MAX_EXAMPLES cases per operation and phase).
@@ -89,6 +91,7 @@ hardening: tools
 	$(CARGO) build -p inbox-api --bin inbox
 	@command -v psql >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) postgresql-client; }
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) $(TEST_RUNNER) -p inbox-types -p inbox-whatsapp --no-fail-fast
+	scripts/fuzz.sh
 	scripts/audit.sh
 	@server="$$(scripts/db.sh url)"; \
 	 trap 'scripts/db.sh stop' EXIT; \
@@ -151,6 +154,7 @@ openapi:
 fmt:
 	$(CARGO) fmt --all
 	cd frontend && $(CARGO) fmt
+	cd fuzz && $(CARGO) fmt
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

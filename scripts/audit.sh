@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make hardening's dependency audit: cargo audit of the server's and the
-# app's Cargo.lock against the RustSec advisory database.
+# make hardening's dependency audit: cargo audit of the server's, the
+# app's and the fuzz targets' Cargo.lock against the RustSec advisory database.
 #
 # cargo-audit fetches that database from GitHub. Where GitHub cannot be
 # reached (this project's build machines), point CARGO_AUDIT_DB at a
@@ -26,7 +26,7 @@ elif ! timeout 20 git ls-remote https://github.com/rustsec/advisory-db HEAD >/de
 fi
 
 status=0
-for lock in Cargo.lock frontend/Cargo.lock; do
+for lock in Cargo.lock frontend/Cargo.lock fuzz/Cargo.lock; do
   log "$lock"
   cargo audit "${args[@]}" --file "$lock" || status=1
 done
