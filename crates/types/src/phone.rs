@@ -50,6 +50,9 @@ impl E164Phone {
 }
 
 impl E164Phone {
+    /// The fewest digits we accept, country code included.
+    pub const MIN_DIGITS: usize = 7;
+
     /// Parses an international number (`+1 (415) 555-0100`, `00 44 20 7946 0958`).
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         Self::parse_with_region(input, None)
@@ -72,7 +75,7 @@ impl E164Phone {
         // E.164 allows at most 15 digits; "00" as the international prefix adds two.
         let international_prefix = trimmed.starts_with("00");
         let max = if international_prefix { 17 } else { 15 };
-        if digits < 7 {
+        if digits < Self::MIN_DIGITS {
             return Err(err("Phone number is too short"));
         }
         if digits > max {
@@ -102,6 +105,11 @@ impl E164Phone {
             return Err(err("Not a valid phone number for its country"));
         }
         let e164 = number.format().mode(Mode::E164).to_string();
+        // Dropping a national prefix can also leave fewer digits than we
+        // accept ("+98 09640" -> "+989640"): the stored form must pass too.
+        if e164.len() - 1 < Self::MIN_DIGITS {
+            return Err(err("Phone number is too short"));
+        }
         // A digit taken for a national prefix can leave a canonical form that
         // is itself invalid ("+7 888 110000000" -> "+78110000000"): accept a
         // number only if what we would store parses back to itself.
@@ -216,6 +224,13 @@ mod tests {
     fn a_number_whose_canonical_form_is_invalid_is_refused() {
         // Found by the property below: Russian "8" read as a national prefix.
         assert!(E164Phone::parse("+7888110000000").is_err());
+    }
+
+    #[test]
+    fn a_number_whose_canonical_form_is_too_short_is_refused() {
+        // Found by the property below at 100,000 cases: "0" read as Iran's
+        // national prefix leaves six digits, which parse would then refuse.
+        assert_eq!(E164Phone::parse("+9809640").unwrap_err().message, "Phone number is too short");
     }
 
     #[test]
