@@ -111,12 +111,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // Logged once, by level, in `telemetry::RequestSpan`.
         let status = self.status_code();
-        // WhatsApp refusing a message (502) is the provider's answer, logged
-        // where it happens (`message.failed`); only our own faults are errors.
-        if status.is_server_error() && self.code() != ErrorCode::WhatsappSendFailed {
-            tracing::error!(error = ?self, code = %self.code(), "request failed");
-        }
         let mut res = HttpResponse::build(status);
         if let Self::Domain(DomainError::RateLimited { retry_after_secs }) = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

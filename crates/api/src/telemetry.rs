@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+use inbox_types::ErrorCode;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::ApiError;
@@ -83,29 +84,28 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let refused = match outcome {
+        let error_answer = match outcome {
             Ok(res) => res.response().error().map(|e| (res.status(), e)),
             Err(e) => Some((e.as_response_error().status_code(), e)),
         };
-        if let Some((status, error)) = refused {
-            log_refusal(status, error); // inside the request's span already
+        if let Some((status, error)) = error_answer {
+            log_error_answer(status, error); // inside the request's span already
         }
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
 
-/// A client's mistake (4xx) is routine, INFO: a scan or a buggy integrator
-/// must not flood the warnings. Our own faults (5xx) are errors; an
-/// [`ApiError`] logged itself already, with its code (and WhatsApp refusing
-/// a message is the provider's answer, not our fault).
-fn log_refusal(status: StatusCode, error: &Error) {
-    let api = error.as_error::<ApiError>();
+/// Every error answer is logged here, once, at the level of who is at
+/// fault. A client's mistake (4xx) is routine, INFO: a scan or a buggy
+/// integrator must not flood the warnings. WhatsApp refusing a message
+/// (502) is the provider's answer, logged where it happens
+/// (`message.failed`). Anything else is our own fault: ERROR.
+fn log_error_answer(status: StatusCode, error: &Error) {
+    let code = error.as_error::<ApiError>().map(ApiError::code);
+    let code_name = code.map_or("", ErrorCode::as_str);
     if status.is_client_error() {
-        match api {
-            Some(api) => tracing::info!(status = status.as_u16(), code = %api.code(), "request refused: {api}"),
-            None => tracing::info!(status = status.as_u16(), "request refused: {error}"),
-        }
-    } else if api.is_none() {
-        tracing::error!(status = status.as_u16(), "request failed: {error}");
+        tracing::info!(status = status.as_u16(), code = code_name, "request refused: {error}");
+    } else if code != Some(ErrorCode::WhatsappSendFailed) {
+        tracing::error!(status = status.as_u16(), code = code_name, error = ?error, "request failed");
     }
 }

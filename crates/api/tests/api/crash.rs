@@ -31,7 +31,7 @@ async fn start(db: &PgPool, meta: &MockServer) -> Served {
         ("INBOX_PROVIDER_TIMEOUT_SECS", "1"),
         ("INBOX_SENDING_TIMEOUT_SECS", "2"),
     ];
-    Served::start(url_of(db), &env, None).await
+    Served::start(url_of(db), &env).await
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

@@ -26,7 +26,7 @@ async fn start(db: &PgPool, meta_base: &str) -> Served {
         ("INBOX_SENDING_TIMEOUT_SECS", "3"),
         ("INBOX_SEND_MAX_ATTEMPTS", attempts.as_str()),
     ];
-    Served::start(url_of(db), &env, None).await
+    Served::start(url_of(db), &env).await
 }
 
 /// The number as Meta's API receives it (E.164 digits without the `+`).

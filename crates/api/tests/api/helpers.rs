@@ -1,5 +1,5 @@
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -218,16 +218,27 @@ pub fn http() -> Client {
 pub struct Served {
     pub child: Child,
     pub url: String,
+    /// Where its output goes ([`Served::start_logged`]).
+    log: Option<PathBuf>,
 }
 
 impl Served {
     /// Starts `inbox serve` on the test's database (`database_url`, so a
-    /// test may add connection parameters) with these extra variables; its
-    /// output goes to `log` when given, else stdout is dropped and stderr
-    /// shown with the test's.
-    pub async fn start(database_url: String, env: &[(&str, &str)], log: Option<&Path>) -> Served {
+    /// test may add connection parameters) with these extra variables;
+    /// stdout is dropped and stderr shown with the test's.
+    pub async fn start(database_url: String, env: &[(&str, &str)]) -> Served {
+        Self::spawn(database_url, env, None).await
+    }
+
+    /// [`Served::start`], its whole output kept for [`Served::stop_and_read_log`].
+    pub async fn start_logged(database_url: String, env: &[(&str, &str)]) -> Served {
+        let log = std::env::temp_dir().join(format!("inbox-serve-{}.log", uuid::Uuid::new_v4()));
+        Self::spawn(database_url, env, Some(log)).await
+    }
+
+    async fn spawn(database_url: String, env: &[(&str, &str)], log: Option<PathBuf>) -> Served {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let (stdout, stderr) = match log {
+        let (stdout, stderr) = match &log {
             Some(path) => {
                 let file = std::fs::File::create(path).unwrap();
                 (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
@@ -244,13 +255,21 @@ impl Served {
             .spawn()
             .unwrap();
         // Owned at once, so a failing test never leaves it running.
-        let served = Served { child, url: format!("http://127.0.0.1:{port}") };
+        let served = Served { child, url: format!("http://127.0.0.1:{port}"), log };
         let (client, started) = (http(), Instant::now());
         while client.get(format!("{}/readyz", served.url)).send().await.map(|r| r.status() != 200).unwrap_or(true) {
             assert!(started.elapsed() < Duration::from_secs(30), "inbox serve did not get ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         served
+    }
+
+    /// Stops the server as a deploy does and returns all it logged.
+    pub async fn stop_and_read_log(mut self) -> String {
+        self.terminate();
+        self.exited().await;
+        let path = self.log.as_ref().expect("started with start_logged");
+        std::fs::read_to_string(path).unwrap()
     }
 
     /// Sends SIGTERM, as a deploy does.
@@ -272,6 +291,9 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The log's levels say who is at fault: a client's mistake is routine
 //! (INFO, with its code), WhatsApp refusing a message is a warning where it
 //! happens (`message.failed`: a customer did not get it), and only the
-//! server's own faults are errors.
+//! server's own faults are errors, logged once.
 //! A scan or a buggy integrator must not flood the warnings an operator
 //! watches.
 
@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::helpers::*;
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn a_clients_mistake_is_logged_at_info_and_a_provider_refusal_is_not_an_error(db: PgPool) {
+async fn a_clients_mistake_is_info_a_provider_refusal_a_warning_and_our_fault_one_error(db: PgPool) {
     let acme = tenant(&db, "Acme", "100000000000001").await;
     let meta_api = MockServer::start().await;
     Mock::given(method("POST"))
@@ -23,10 +23,9 @@ async fn a_clients_mistake_is_logged_at_info_and_a_provider_refusal_is_not_an_er
         }})))
         .mount(&meta_api)
         .await;
-    let log = std::env::temp_dir().join(format!("inbox-levels-{}.log", uuid::Uuid::new_v4()));
     let meta_base = meta_api.uri();
     let env = [("INBOX_META_API_BASE", meta_base.as_str()), ("INBOX_LOG", "info")];
-    let mut server = Served::start(url_of(&db), &env, Some(&log)).await;
+    let server = Served::start_logged(url_of(&db), &env).await;
     let (url, client) = (server.url.clone(), http());
 
     let missing = client
@@ -45,21 +44,22 @@ async fn a_clients_mistake_is_logged_at_info_and_a_provider_refusal_is_not_an_er
     };
     let invalid = send("12").await.unwrap();
     let refused = send("+14155550100").await.unwrap();
+    // Our own fault: a table the server needs is gone.
+    sqlx::query("ALTER TABLE conversations RENAME TO conversations_gone").execute(&db).await.unwrap();
+    let broken = client.get(format!("{url}/api/conversations")).bearer_auth(&acme.token).send().await.unwrap();
     let mut requests = Vec::new();
     for (res, status) in [
         (&missing, StatusCode::NOT_FOUND),
         (&unsigned, StatusCode::UNAUTHORIZED),
         (&invalid, StatusCode::UNPROCESSABLE_ENTITY),
         (&refused, StatusCode::BAD_GATEWAY),
+        (&broken, StatusCode::INTERNAL_SERVER_ERROR),
     ] {
         assert_eq!(res.status(), status);
         requests.push(res.headers()["x-request-id"].to_str().unwrap().to_owned());
     }
 
-    server.terminate();
-    server.exited().await;
-    let output = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
+    let output = server.stop_and_read_log().await;
     let lines_of = |id: &str| output.lines().filter(|l| l.contains(id)).collect::<Vec<_>>();
     for (id, code) in requests.iter().zip(["NOT_FOUND", "UNAUTHORIZED", "VALIDATION_ERROR"]) {
         let lines = lines_of(id);
@@ -75,4 +75,8 @@ async fn a_clients_mistake_is_logged_at_info_and_a_provider_refusal_is_not_an_er
         "the refused send is a warning: {lines:#?}"
     );
     assert!(!lines.iter().any(|l| l.contains(" ERROR ")), "the provider's refusal is not our error: {lines:#?}");
+    let lines = lines_of(&requests[4]);
+    let errors: Vec<_> = lines.iter().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "our own fault is one error: {lines:#?}");
+    assert!(errors[0].contains("request failed") && errors[0].contains("status=500"), "{errors:#?}");
 }

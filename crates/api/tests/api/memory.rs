@@ -27,7 +27,7 @@ const CLIENTS: usize = 64;
 async fn hostile_bodies_from_many_clients_leave_memory_bounded(db: PgPool) {
     let acme = tenant(&db, "Acme", "100000000000001").await;
     let env = [("INBOX_SENDS_PER_MINUTE", "100000"), ("INBOX_LOG", "warn")];
-    let server = Served::start(url_of(&db), &env, None).await;
+    let server = Served::start(url_of(&db), &env).await;
     let pid = server.child.id();
     let http = http();
     // Warm: pools, caches and the allocator's arenas in their working state.

@@ -31,7 +31,7 @@ async fn database_reachable(db_name: &str, reachable: bool) {
 async fn while_the_database_is_away_requests_fail_fast_with_503_and_the_server_recovers_alone(db: PgPool) {
     let acme = tenant(&db, "Acme", "100000000000001").await;
     let db_name = db.connect_options().get_database().unwrap().to_owned();
-    let mut server = Served::start(url_of(&db), &[], None).await;
+    let mut server = Served::start(url_of(&db), &[]).await;
     let (url, http) = (server.url.clone(), http());
     let list = || http.get(format!("{url}/api/conversations")).bearer_auth(&acme.token).send();
     assert_eq!(list().await.unwrap().status(), 200);

@@ -45,7 +45,7 @@ async fn stop(replicas: Vec<Served>, db: &PgPool) {
 
 async fn replica(db: &PgPool, meta_base: &str) -> Served {
     let env = [("INBOX_DATABASE_MAX_CONNECTIONS", "4"), ("INBOX_META_API_BASE", meta_base), ("INBOX_LOG", "warn")];
-    Served::start(format!("{}?application_name=inbox-replica", url_of(db)), &env, None).await
+    Served::start(format!("{}?application_name=inbox-replica", url_of(db)), &env).await
 }
 
 /// The company every test here uses; returns its API token.

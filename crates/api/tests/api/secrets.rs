@@ -25,10 +25,9 @@ async fn no_secret_is_ever_written_to_the_log(db: PgPool) {
         }})))
         .mount(&meta_api)
         .await;
-    let log = std::env::temp_dir().join(format!("inbox-secrets-{}.log", uuid::Uuid::new_v4()));
     let meta_base = meta_api.uri();
     let env = [("INBOX_META_API_BASE", meta_base.as_str()), ("INBOX_LOG", "trace")];
-    let mut server = Served::start(url_of(&db), &env, Some(&log)).await;
+    let server = Served::start_logged(url_of(&db), &env).await;
     let url = server.url.clone();
     // Without cookies (a token, a wrong password, the provider), and a browser.
     let plain = http();
@@ -79,10 +78,7 @@ async fn no_secret_is_ever_written_to_the_log(db: PgPool) {
     let verify = format!("{url}/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=verify-acme&hub.challenge=7");
     assert_eq!(plain.get(verify).send().await.unwrap().status(), 200);
 
-    server.terminate();
-    server.exited().await;
-    let output = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
+    let output = server.stop_and_read_log().await;
     assert!(output.contains("message.failed"), "the log has the failed send (and is the log): {output}");
     for secret in [
         PASSWORD,
