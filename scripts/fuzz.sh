@@ -7,7 +7,8 @@
 # seeds in fuzz/seeds/<target>; what libFuzzer finds on the way is kept in
 # target/fuzz/corpus (not committed). A failing input is written to
 # target/fuzz/artifacts/<target>/ and fails the run; reproduce it with
-#   cargo +nightly fuzz run --fuzz-dir fuzz <target> <that file>
+#   cargo +nightly fuzz run --fuzz-dir fuzz --target-dir target/fuzz/build \
+#     --sanitizer none --debug-assertions <target> <that file>
 # Safe Rust only, so no sanitizer: libFuzzer's coverage guidance, with
 # debug assertions and overflow checks on, looking for panics and broken
 # invariants.
