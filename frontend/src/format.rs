@@ -53,12 +53,27 @@ pub fn phone(e164: &str) -> String {
     E164Phone::from_trusted(e164.to_owned()).international()
 }
 
-/// What the agent calls a contact: its name, else its number.
+/// What the agent calls a contact: its name, else its WhatsApp username,
+/// else its number; a customer known by BSUID alone is still never a blank
+/// row.
 pub fn display_name(c: &ContactDto) -> String {
-    match c.name.as_deref().map(str::trim) {
-        Some(n) if !n.is_empty() => n.to_owned(),
-        _ => phone(&c.phone),
-    }
+    let some = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    some(c.name.as_deref())
+        .or_else(|| some(c.username.as_deref()))
+        .or_else(|| c.phone_number.as_deref().map(phone))
+        .unwrap_or_else(|| "WhatsApp user".to_owned())
+}
+
+/// The chat header's second line: what identifies the contact beside the
+/// name shown (their number, and their username when it is not the name).
+pub fn contact_details(c: &ContactDto) -> Option<String> {
+    let shown = display_name(c);
+    let parts: Vec<String> = [c.phone_number.as_deref().map(phone), c.username.clone()]
+        .into_iter()
+        .flatten()
+        .filter(|p| *p != shown)
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// Up to two initials, or None when the contact has no name (a person icon
@@ -89,4 +104,42 @@ pub fn avatar_colour(key: &str) -> &'static str {
 /// The counter under a text field: shown near the limit only.
 pub fn counter(len: usize, max: usize) -> Option<String> {
     (len + 500 >= max).then(|| format!("{len} / {max}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(phone: Option<&str>, username: Option<&str>, name: Option<&str>) -> ContactDto {
+        ContactDto {
+            id: uuid::Uuid::nil(),
+            phone_number: phone.map(str::to_owned),
+            wa_id: None,
+            bsuid: Some("US.13491208655302741918".into()),
+            username: username.map(str::to_owned),
+            name: name.map(str::to_owned),
+            avatar: None,
+            is_group: false,
+            presence: None,
+        }
+    }
+
+    #[test]
+    fn a_customer_without_a_number_is_shown_by_name_or_username_never_blank() {
+        assert_eq!(display_name(&contact(None, Some("@sheena"), Some("Sheena Nelson"))), "Sheena Nelson");
+        assert_eq!(display_name(&contact(None, Some("@sheena"), None)), "@sheena");
+        assert_eq!(display_name(&contact(None, None, Some("  "))), "WhatsApp user");
+        assert_eq!(contact_details(&contact(None, Some("@sheena"), Some("Sheena Nelson"))).as_deref(), Some("@sheena"));
+        assert_eq!(contact_details(&contact(None, Some("@sheena"), None)), None);
+    }
+
+    #[test]
+    fn a_number_outside_the_phone_library_shows_as_plus_digits() {
+        assert_eq!(display_name(&contact(Some("+999123456"), None, None)), "+999123456");
+        assert_eq!(display_name(&contact(Some("+14155550100"), None, None)), "+1 415-555-0100");
+        assert_eq!(
+            contact_details(&contact(Some("+14155550100"), None, Some("Ana"))).as_deref(),
+            Some("+1 415-555-0100")
+        );
+    }
 }

@@ -948,6 +948,7 @@ impl Store {
             id: key,
             conversation_id: conv.id,
             contact_id: conv.contact.id,
+            kind: Default::default(),
             direction: MessageDirection::Outbound,
             status: MessageStatus::Sending,
             content: text.clone(),

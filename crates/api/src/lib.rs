@@ -2,6 +2,7 @@
 //! (`inbox migrate`, `seed-demo`, ...). `main.rs` only parses arguments.
 
 pub mod auth;
+pub mod callbacks;
 pub mod config;
 pub mod error;
 pub mod events;

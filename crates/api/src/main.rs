@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use inbox_domain::channels::{self, NewChannel, ProviderKind};
 use inbox_domain::users::{self, NewUser, Password, Role};
-use inbox_domain::{DomainError, MIGRATOR, companies};
-use inbox_types::CompanyId;
+use inbox_domain::{DomainError, MIGRATOR, companies, identities};
+use inbox_types::{CompanyId, ContactId, NumberRule};
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
@@ -71,6 +71,34 @@ enum Command {
     CreateChannel(ChannelArgs),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Apply again the stored webhook callbacks whose events failed (after
+    /// the cause is fixed, e.g. a channel added). Each event applies once.
+    ReplayWebhooks {
+        /// Only the failed ones (the only kind replayed; required, so the
+        /// command says what it does).
+        #[arg(long, required = true)]
+        failed: bool,
+        /// Only callbacks received at or after this time (RFC 3339, e.g.
+        /// 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Check the data: lists contacts that are one WhatsApp account (e.g.
+    /// +52 1 55… and +52 55…), with the command that merges each pair.
+    Doctor {
+        /// Merge contact DUPLICATE into KEEP (same company): its messages
+        /// move into KEEP's conversation and it is deactivated.
+        #[arg(long, num_args = 2, value_names = ["KEEP", "DUPLICATE"])]
+        merge: Option<Vec<uuid::Uuid>>,
+    },
+    /// Which typed numbers a company sends to: `valid` (the default) or
+    /// `possible` (also ranges the phone library does not list yet).
+    SetNumberRule {
+        #[arg(long)]
+        company: uuid::Uuid,
+        #[arg(long, value_parser = ["valid", "possible"])]
+        rule: String,
+    },
     /// Create an API token for a user and print it (shown only this once).
     CreateToken {
         #[arg(long)]
@@ -209,17 +237,35 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
     match command {
         Command::Migrate => {
             let db = connect(config, true).await?;
-            MIGRATOR.run(&db).await.context("applying migrations")?;
+            migrate(&db).await?;
             println!("migrations applied");
         }
         Command::Serve => {
             let db = connect(config, true).await?;
-            MIGRATOR.run(&db).await.context("applying migrations")?;
+            migrate(&db).await?;
             let provider = inbox_whatsapp::Providers::new(config.providers());
             server::serve(config, db.clone(), std::sync::Arc::new(provider)).await?;
             db.close().await;
         }
         Command::Openapi => print!("{}", inbox_api::openapi::json()),
+        Command::ReplayWebhooks { failed: _, since } => {
+            let db = connect(config, false).await?;
+            let done = inbox_api::callbacks::replay_failed(&db, since).await.map_err(explain)?;
+            println!(
+                "replayed {} failed callbacks: {} now applied, {} still failing",
+                done.replayed, done.fixed, done.still_failing
+            );
+        }
+        Command::Doctor { merge } => {
+            let db = connect(config, false).await?;
+            doctor(&db, merge).await?;
+        }
+        Command::SetNumberRule { company, rule } => {
+            let db = connect(config, false).await?;
+            let rule = if rule == "possible" { NumberRule::Possible } else { NumberRule::Valid };
+            companies::set_number_rule(&db, CompanyId(company), rule).await.map_err(explain)?;
+            println!("number rule of {company}: {rule:?}");
+        }
         Command::CreateChannel(args) => {
             let db = connect(config, false).await?;
             let company = companies::find(&db, CompanyId(args.company)).await.map_err(explain)?;
@@ -293,6 +339,52 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             };
             let token = users::create_token(&db, user, &label).await.map_err(explain)?;
             println!("{}", token.secret);
+        }
+    }
+    Ok(())
+}
+
+/// Applies pending migrations, then fills what SQL cannot (the contacts'
+/// equivalence keys, whose rule lives in Rust).
+async fn migrate(db: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(db).await.context("applying migrations")?;
+    let keyed = identities::backfill_keys(db).await.map_err(explain)?;
+    if keyed > 0 {
+        tracing::info!(contacts = keyed, "WhatsApp equivalence keys filled in");
+    }
+    Ok(())
+}
+
+/// `inbox doctor`: reports contacts that are one WhatsApp account, or
+/// merges a pair.
+async fn doctor(db: &PgPool, merge: Option<Vec<uuid::Uuid>>) -> anyhow::Result<()> {
+    if let Some([keep, duplicate]) = merge.as_deref() {
+        let company: uuid::Uuid = sqlx::query_scalar("SELECT company_id FROM contacts WHERE id = $1")
+            .bind(keep)
+            .fetch_optional(db)
+            .await?
+            .with_context(|| format!("no contact {keep}"))?;
+        let merged = identities::merge(db, CompanyId(company), ContactId(*keep), ContactId(*duplicate))
+            .await
+            .map_err(explain)?;
+        println!("merged {duplicate} into {keep}: {} messages moved", merged.messages_moved);
+        return Ok(());
+    }
+    let groups = identities::duplicates(db).await.map_err(explain)?;
+    if groups.is_empty() {
+        println!("no duplicate contacts");
+        return Ok(());
+    }
+    println!("{} groups of contacts are one WhatsApp account each:", groups.len());
+    for group in &groups {
+        println!("company {} (number {}):", group.company_id, group.key);
+        for c in &group.contacts {
+            let number = c.wa_id.as_deref().map(|w| format!("+{w}")).or(c.phone.clone()).unwrap_or_default();
+            println!("  {}  {number}  {}", c.id, c.name.as_deref().unwrap_or("(no name)"));
+        }
+        let keep = &group.contacts[0];
+        for c in &group.contacts[1..] {
+            println!("  merge: inbox doctor --merge {} {}", keep.id, c.id);
         }
     }
     Ok(())

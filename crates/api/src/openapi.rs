@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, conversations, events, messages, ops, users, webhook, whatsapp};
+use crate::routes::{auth, conversations, events, messages, ops, users, webhook, webhook_events, whatsapp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,7 +29,7 @@ use crate::routes::{auth, conversations, events, messages, ops, users, webhook, 
         conversations::archive, conversations::unarchive, conversations::favorite, conversations::unfavorite,
         messages::send, messages::retry,
         whatsapp::send,
-        webhook::verify, webhook::receive_meta, webhook::receive_twilio,
+        webhook::verify, webhook::receive_meta, webhook::receive_twilio, webhook_events::failed,
         events::stream,
         ops::healthz, ops::readyz, ops::metrics,
     ),

@@ -186,8 +186,8 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
             Some(format!("{first} {last}"))
         };
         let id: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO contacts (id, company_id, phone, name, is_group, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO contacts (id, company_id, phone, wa_key, name, is_group, created_at, updated_at) \
+             VALUES ($1, $2, $3, $7, $4, $5, $6, $6) RETURNING id",
         )
         .bind(uuid::Uuid::now_v7())
         .bind(company_id.0)
@@ -195,6 +195,7 @@ async fn seed_locked(db: &PgPool) -> anyhow::Result<Seeded> {
         .bind(&name)
         .bind(is_group)
         .bind(now - Duration::days(90))
+        .bind(inbox_types::WaId::of_phone(&phone).key())
         .fetch_one(&mut *tx)
         .await
         .context("inserting a demo contact")?;

@@ -87,9 +87,10 @@ pub async fn seed_bench(db: &PgPool, size: BenchSize) -> anyhow::Result<Seeded> 
     .await?;
     // Names from common first names and surnames, so searches hit many rows.
     sqlx::query(
-        "INSERT INTO contacts (id, company_id, phone, name, is_group, created_at, updated_at) \
+        "INSERT INTO contacts (id, company_id, phone, wa_key, name, is_group, created_at, updated_at) \
          SELECT gen_random_uuid(), c.id, \
                 '+1415' || lpad((2000000 + k)::text, 7, '0'), \
+                '1415' || lpad((2000000 + k)::text, 7, '0'), \
                 (ARRAY['Maria','John','Ana','Wei','Fatima','Luca','Olga','Ahmed','Sofia','Kenji','Amara','Lena'])[1 + k % 12] \
                   || ' ' || \
                 (ARRAY['Garcia','Smith','Silva','Wang','Khan','Rossi','Ivanova','Hassan','Martinez','Sato','Okafor','Schmidt','Müller'])[1 + (k / 12) % 13], \

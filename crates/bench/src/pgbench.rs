@@ -109,8 +109,8 @@ fn contact() -> String {
     format!(
         "\\if :fresh\n\
 SELECT id, {CONTACT_COLUMNS} FROM contacts WHERE company_id = :company AND phone = '+1650' || CAST(:p AS text);\n\
-INSERT INTO contacts (id, company_id, phone, name, created_by, updated_by) \
-VALUES (gen_random_uuid(), :company, '+1650' || CAST(:p AS text), NULL, :actor, :actor) \
+INSERT INTO contacts (id, company_id, phone, wa_key, name, created_by, updated_by) \
+VALUES (gen_random_uuid(), :company, '+1650' || CAST(:p AS text), '1650' || CAST(:p AS text), NULL, :actor, :actor) \
 ON CONFLICT (company_id, phone) DO UPDATE SET updated_at = contacts.updated_at RETURNING id AS contact, {CONTACT_COLUMNS} \\gset\n\
 \\else\n\
 SELECT id AS contact, {CONTACT_COLUMNS} FROM contacts WHERE company_id = :company \

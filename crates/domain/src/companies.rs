@@ -1,6 +1,6 @@
 //! Companies: the tenants.
 
-use inbox_types::CompanyId;
+use inbox_types::{CompanyId, NumberRule};
 use sqlx::PgExecutor;
 
 use crate::error::{DomainError, DomainResult};
@@ -37,4 +37,31 @@ pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<O
         .bind(name)
         .fetch_optional(db)
         .await?)
+}
+
+/// Which typed numbers the company sends to (see [`NumberRule`]).
+pub async fn number_rule(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<NumberRule> {
+    let rule: Option<String> =
+        sqlx::query_scalar("SELECT number_rule FROM companies WHERE id = $1").bind(id.0).fetch_optional(db).await?;
+    match rule.as_deref() {
+        Some("possible") => Ok(NumberRule::Possible),
+        Some(_) => Ok(NumberRule::Valid),
+        None => Err(DomainError::NotFound("company")),
+    }
+}
+
+pub async fn set_number_rule(db: impl PgExecutor<'_>, id: CompanyId, rule: NumberRule) -> DomainResult<()> {
+    let name = match rule {
+        NumberRule::Valid => "valid",
+        NumberRule::Possible => "possible",
+    };
+    let done = sqlx::query("UPDATE companies SET number_rule = $2, updated_at = now() WHERE id = $1")
+        .bind(id.0)
+        .bind(name)
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(DomainError::NotFound("company"));
+    }
+    Ok(())
 }

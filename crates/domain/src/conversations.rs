@@ -170,7 +170,10 @@ struct ListRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     contact_id: uuid::Uuid,
-    contact_phone: String,
+    contact_phone: Option<String>,
+    contact_wa_id: Option<String>,
+    contact_bsuid: Option<String>,
+    contact_username: Option<String>,
     contact_name: Option<String>,
     contact_avatar: Option<String>,
     contact_is_group: bool,
@@ -190,7 +193,10 @@ impl TryFrom<ListRow> for ConversationDto {
             id: r.id,
             contact: ContactDto {
                 id: r.contact_id,
-                phone: r.contact_phone,
+                phone_number: r.contact_phone,
+                wa_id: r.contact_wa_id,
+                bsuid: r.contact_bsuid,
+                username: r.contact_username,
                 name: r.contact_name,
                 avatar: r.contact_avatar,
                 is_group: r.contact_is_group,
@@ -220,7 +226,8 @@ impl TryFrom<ListRow> for ConversationDto {
 /// (the table, or a page of it) and then [`ROW_DETAILS`].
 const ROW_COLUMNS: &str = "SELECT c.id, c.last_message_id, c.last_message_preview, c.last_message_time, \
        c.unread_count, c.is_favorite, c.is_archived, c.assigned_to_user_id, c.created_at, c.updated_at, \
-       ct.id AS contact_id, ct.phone AS contact_phone, ct.name AS contact_name, ct.avatar AS contact_avatar, \
+       ct.id AS contact_id, ct.phone AS contact_phone, ct.wa_id AS contact_wa_id, ct.bsuid AS contact_bsuid, \
+       ct.username AS contact_username, ct.name AS contact_name, ct.avatar AS contact_avatar, \
        ct.is_group AS contact_is_group, ct.presence AS contact_presence, \
        u.display_name AS assignee_name, u.email AS assignee_email, \
        m.direction AS last_direction, m.status AS last_status \
@@ -281,6 +288,8 @@ pub async fn list_conversations(
             q.push("SELECT s.id FROM contacts s WHERE s.company_id = ");
             q.push_bind(company_id.0);
             q.push(" AND (s.name ILIKE ").push_bind(like_pattern(term));
+            // A customer without a shared number is found by username.
+            q.push(" OR s.username ILIKE ").push_bind(like_pattern(term.trim_start_matches('@')));
             let digits: String = term.chars().filter(char::is_ascii_digit).collect();
             if !digits.is_empty() {
                 q.push(" OR s.phone LIKE ").push_bind(like_pattern(&digits));

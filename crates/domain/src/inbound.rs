@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use inbox_types::dto::MessageDto;
-use inbox_types::{ChannelId, CompanyId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus};
+use inbox_types::{
+    Bsuid, ChannelId, CompanyId, ConversationId, MessageDirection, MessageId, MessageKind, MessageStatus, WaId,
+};
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::contacts;
+use crate::contacts::{self, Identity};
 use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
 use crate::error::{DomainError, DomainResult};
 use crate::messages::{self, NewMessage};
@@ -15,7 +17,10 @@ use crate::messages::{self, NewMessage};
 #[derive(Debug, Clone)]
 pub struct InboundMessage {
     pub channel_id: Option<ChannelId>,
-    pub from: E164Phone,
+    /// Who sent it: their BSUID, `wa_id` and username, as WhatsApp gave them.
+    pub from: Identity,
+    /// `system` for a line WhatsApp reports about the customer.
+    pub kind: MessageKind,
     /// The sender's WhatsApp profile name, used when the contact has no name.
     pub profile_name: Option<String>,
     pub provider_message_id: String,
@@ -25,6 +30,41 @@ pub struct InboundMessage {
     pub media_url: Option<String>,
     /// When the customer sent it, by the provider's clock (informational).
     pub sent_at: Option<DateTime<Utc>>,
+    /// WhatsApp's `user_changed_number`: the customer (found by `from`, their
+    /// old identity) now has this number and BSUID.
+    pub number_change: Option<NumberChange>,
+}
+
+/// A customer's new identity after they changed their number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberChange {
+    pub wa_id: Option<WaId>,
+    pub bsuid: Option<Bsuid>,
+}
+
+/// The contact of a `user_changed_number` line: the customer's contact,
+/// moved to the new number, so the line lands in their conversation. When
+/// no contact had the old identity (or the new number is another contact
+/// already), the contact of the new identity is used.
+async fn changed_number(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    m: &InboundMessage,
+    change: &NumberChange,
+) -> DomainResult<(contacts::Contact, contacts::Ensured)> {
+    if let Some(moved) =
+        contacts::change_number(conn, company_id, &m.from, change.wa_id.as_ref(), change.bsuid.as_ref())
+            .await
+            .map_err(DomainError::ContactCreateFailed)?
+    {
+        tracing::info!(contact_id = %moved.id, "a customer changed their WhatsApp number");
+        return Ok((moved, contacts::Ensured::Found));
+    }
+    let new = Identity { wa_id: change.wa_id.clone(), bsuid: change.bsuid.clone(), ..Identity::default() };
+    let who = if new.wa_id.is_some() || new.bsuid.is_some() { &new } else { &m.from };
+    contacts::ensure(conn, company_id, who, m.profile_name.as_deref(), None)
+        .await
+        .map_err(DomainError::ContactCreateFailed)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +109,17 @@ pub async fn record_inbound_message_in(
         return Ok(InboundOutcome::Duplicate(existing));
     }
     let mut tx = conn.begin().await?;
-    let (contact, contact_ensured) = contacts::ensure(&mut tx, company_id, &m.from, m.profile_name.as_deref(), None)
-        .await
-        .map_err(DomainError::ContactCreateFailed)?;
+    let (contact, contact_ensured) = match m.number_change.as_ref() {
+        Some(change) => changed_number(&mut tx, company_id, m, change).await?,
+        None => contacts::ensure(&mut tx, company_id, &m.from, m.profile_name.as_deref(), None)
+            .await
+            .map_err(DomainError::ContactCreateFailed)?,
+    };
     let message_id = MessageId::new();
     let preview = inbox_types::text::preview(&m.content, PREVIEW_CHARS);
-    let last = LastMessage { id: message_id, preview: &preview, unread_increment: 1 };
+    // A system line is news about the customer, not a message to answer.
+    let unread_increment = if m.kind == MessageKind::System { 0 } else { 1 };
+    let last = LastMessage { id: message_id, preview: &preview, unread_increment };
     let (conversation, conversation_ensured) = conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
         .await
         .map_err(DomainError::ConversationCreateFailed)?;
@@ -85,6 +130,7 @@ pub async fn record_inbound_message_in(
         conversation_id,
         contact_id: contact.id,
         channel_id: m.channel_id,
+        kind: m.kind,
         direction: MessageDirection::Inbound,
         status: MessageStatus::Delivered,
         content: &m.content,

@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod identities;
 pub mod inbound;
 pub mod messages;
 pub mod outbox;

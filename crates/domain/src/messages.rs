@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
 use inbox_types::{
-    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId, MessageStatus, UserId,
+    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId, MessageKind, MessageStatus,
+    UserId,
 };
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -15,6 +16,7 @@ pub(crate) struct MessageRow {
     pub id: uuid::Uuid,
     pub conversation_id: uuid::Uuid,
     pub contact_id: uuid::Uuid,
+    pub kind: String,
     pub direction: String,
     pub status: String,
     pub content: String,
@@ -30,7 +32,7 @@ pub(crate) struct MessageRow {
 
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, contact_id, direction, status, content, media_url, media_type, provider_message_id, \
+        "id, conversation_id, contact_id, kind, direction, status, content, media_url, media_type, provider_message_id, \
          error_code, error_message, created_by, created_at, updated_at"
     };
 }
@@ -43,6 +45,7 @@ impl TryFrom<MessageRow> for MessageDto {
             id: r.id,
             conversation_id: r.conversation_id,
             contact_id: r.contact_id,
+            kind: r.kind.parse().map_err(DomainError::internal)?,
             direction: r.direction.parse().map_err(DomainError::internal)?,
             status: r.status.parse().map_err(DomainError::internal)?,
             content: r.content,
@@ -66,6 +69,7 @@ pub struct NewMessage<'a> {
     pub conversation_id: ConversationId,
     pub contact_id: ContactId,
     pub channel_id: Option<ChannelId>,
+    pub kind: MessageKind,
     pub direction: MessageDirection,
     pub status: MessageStatus,
     pub content: &'a str,
@@ -93,6 +97,7 @@ impl<'a> NewMessage<'a> {
             conversation_id,
             contact_id,
             channel_id: None,
+            kind: MessageKind::Text,
             direction: MessageDirection::Outbound,
             status: MessageStatus::Sending,
             content,
@@ -112,9 +117,9 @@ pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Optio
     let row: Option<MessageRow> = sqlx::query_as(concat!(
         "INSERT INTO messages (id, company_id, conversation_id, contact_id, channel_id, direction, status, content, \
                                media_type, media_url, provider_message_id, client_key, created_by, updated_by, \
-                               created_at, attempts) \
+                               created_at, attempts, kind) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, COALESCE($14, clock_timestamp()), \
-                 CASE WHEN $6 = 'outbound' AND $7 = 'sending' THEN 1 ELSE 0 END) \
+                 CASE WHEN $6 = 'outbound' AND $7 = 'sending' THEN 1 ELSE 0 END, $15) \
          ON CONFLICT (company_id, provider_message_id) DO NOTHING \
          RETURNING ",
         message_columns!()
@@ -133,6 +138,7 @@ pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Optio
     .bind(m.client_key)
     .bind(m.created_by.map(|u| u.0))
     .bind(m.created_at)
+    .bind(m.kind.as_str())
     .fetch_optional(db)
     .await?;
     row.map(MessageDto::try_from).transpose().map_err(|e| sqlx::Error::Decode(Box::new(e)))

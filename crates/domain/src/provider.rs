@@ -5,13 +5,47 @@ use std::fmt;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use inbox_types::{E164Phone, MessageText};
+use inbox_types::{Bsuid, MessageText, WaId};
 
 use crate::channels::Channel;
 
 /// The provider's id for an accepted message (a wamid, a Twilio MessageSid).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderMessageId(pub String);
+
+/// Whom a message goes to: a WhatsApp number (WhatsApp's own `wa_id` when
+/// known, else the number an agent typed), or, for a customer who shares
+/// no number, their business-scoped user id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Number(WaId),
+    User(Bsuid),
+}
+
+impl std::fmt::Display for Recipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recipient::Number(n) => write!(f, "+{n}"),
+            Recipient::User(b) => f.write_str(b.as_str()),
+        }
+    }
+}
+
+/// A provider's yes: the message's id, and who WhatsApp says the recipient
+/// is (Meta's `contacts[0].wa_id` and `user_id`, Twilio's `WaId`), which
+/// the contact learns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub id: ProviderMessageId,
+    pub wa_id: Option<WaId>,
+    pub bsuid: Option<Bsuid>,
+}
+
+impl Accepted {
+    pub fn id_only(id: impl Into<String>) -> Self {
+        Accepted { id: ProviderMessageId(id.into()), wa_id: None, bsuid: None }
+    }
+}
 
 /// Why a provider did not accept a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,19 +116,15 @@ impl ProviderError {
 /// Sends WhatsApp messages through a company's channel.
 #[async_trait]
 pub trait WhatsappProvider: Send + Sync {
-    async fn send_text(
-        &self,
-        channel: &Channel,
-        to: &E164Phone,
-        text: &MessageText,
-    ) -> Result<ProviderMessageId, ProviderError>;
+    async fn send_text(&self, channel: &Channel, to: &Recipient, text: &MessageText)
+    -> Result<Accepted, ProviderError>;
 }
 
 /// A provider for domain tests: answers from a script and records every call.
 /// (Tests of the real providers use an HTTP fake of the provider instead.)
 #[derive(Default)]
 pub struct ScriptedProvider {
-    script: Mutex<Vec<Result<ProviderMessageId, ProviderError>>>,
+    script: Mutex<Vec<Result<Accepted, ProviderError>>>,
     calls: Mutex<Vec<SentText>>,
 }
 
@@ -112,13 +142,13 @@ impl ScriptedProvider {
     }
 
     /// Answers the next sends with these results, in order, then accepts.
-    pub fn answering(results: impl IntoIterator<Item = Result<ProviderMessageId, ProviderError>>) -> Self {
+    pub fn answering(results: impl IntoIterator<Item = Result<Accepted, ProviderError>>) -> Self {
         let mut script: Vec<_> = results.into_iter().collect();
         script.reverse();
         Self { script: Mutex::new(script), calls: Mutex::default() }
     }
 
-    pub fn push(&self, result: Result<ProviderMessageId, ProviderError>) {
+    pub fn push(&self, result: Result<Accepted, ProviderError>) {
         self.script.lock().unwrap().insert(0, result);
     }
 
@@ -138,14 +168,14 @@ impl WhatsappProvider for ScriptedProvider {
     async fn send_text(
         &self,
         channel: &Channel,
-        to: &E164Phone,
+        to: &Recipient,
         text: &MessageText,
-    ) -> Result<ProviderMessageId, ProviderError> {
+    ) -> Result<Accepted, ProviderError> {
         let n = {
             let mut calls = self.calls.lock().unwrap();
             calls.push(SentText { channel_id: channel.id.0, to: to.to_string(), text: text.to_string() });
             calls.len()
         };
-        self.script.lock().unwrap().pop().unwrap_or_else(|| Ok(ProviderMessageId(format!("wamid.test.{n}"))))
+        self.script.lock().unwrap().pop().unwrap_or_else(|| Ok(Accepted::id_only(format!("wamid.test.{n}"))))
     }
 }

@@ -11,13 +11,14 @@ use inbox_types::{
 use sqlx::PgPool;
 
 use crate::channels::{self, Channel};
-use crate::contacts::{self, Ensured};
+use crate::contacts::{self, Contact, Ensured, Identity};
 use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
 use crate::delivery;
 use crate::error::{DomainError, DomainResult, violated_constraint};
 use crate::messages::{self, NewMessage, StatusUpdate};
 use crate::outbox::Dispatch;
 use crate::perf::{Operation, timed};
+use crate::provider::ProviderError;
 
 /// Who is sending: the user behind the session or API token (for the audit
 /// columns), within their company.
@@ -78,20 +79,21 @@ async fn send(
     // is inserted (the transaction then undoes the rest): no lookup first.
     let mut tx = db.begin().await?;
 
-    let (contact_id, phone, created_contact) = match recipient {
+    let (contact, created_contact) = match recipient {
         Recipient::Phone(phone) => {
+            let who = Identity::typed(phone);
             let (contact, ensured) =
-                timed(Operation::EnsureContact, contacts::ensure(&mut tx, company_id, phone, None, actor.user_id))
+                timed(Operation::EnsureContact, contacts::ensure(&mut tx, company_id, &who, None, actor.user_id))
                     .await
                     .map_err(DomainError::ContactCreateFailed)?;
-            (contact.id, contact.phone, ensured.created())
+            (contact, ensured.created())
         }
         Recipient::Conversation(id) => {
             let conversation = conversations::find(&mut tx, company_id, id).await?;
-            let contact = contacts::find(&mut tx, company_id, ContactId(conversation.contact_id)).await?;
-            (contact.id, contact.phone, false)
+            (contacts::find(&mut tx, company_id, ContactId(conversation.contact_id)).await?, false)
         }
     };
+    let contact_id = contact.id;
 
     let message_id = MessageId::new();
     let preview = text.preview(PREVIEW_CHARS);
@@ -137,7 +139,7 @@ async fn send(
         "message stored as sending"
     );
 
-    let status = deliver(db, out, &channel, company_id, message_id, conversation_id, &phone, text).await?;
+    let status = deliver(db, out, &channel, &contact, message_id, conversation_id, text).await?;
     tracing::info!(event = "message.sent", %message_id, %conversation_id, contact_id = %contact_id);
     Ok(SendNewMessageOutput {
         success: true,
@@ -158,24 +160,29 @@ fn duplicate_send(existing: MessageId) -> DomainError {
 }
 
 /// Calls the provider for a stored `sending` message and records `sent` with
-/// the provider's id. A transient failure schedules an automatic retry (the
-/// message stays `sending`) until the attempts run out; a permanent one, or
-/// the last attempt, records `failed` with the provider's error.
-#[allow(clippy::too_many_arguments)]
+/// the provider's id, and what WhatsApp said of the recipient on the
+/// contact. A transient failure schedules an automatic retry (the message
+/// stays `sending`) until the attempts run out; a permanent one, or the
+/// last attempt, records `failed` with the provider's error.
 pub(crate) async fn deliver(
     db: &PgPool,
     out: &dyn Dispatch,
     channel: &Channel,
-    company_id: CompanyId,
+    contact: &Contact,
     message_id: MessageId,
     conversation_id: ConversationId,
-    phone: &E164Phone,
     text: &MessageText,
 ) -> DomainResult<MessageStatus> {
-    let answer = timed(Operation::WhatsappSend, out.provider().send_text(channel, phone, text)).await;
+    let company_id = contact.company_id;
+    let answer = match contact.recipient() {
+        Some(to) => timed(Operation::WhatsappSend, out.provider().send_text(channel, &to, text)).await,
+        // The schema refuses such a contact; kept as a clear failure, not a panic.
+        None => Err(ProviderError::permanent(None, "This contact has no WhatsApp number or id to send to.")),
+    };
     let e = match answer {
-        Ok(provider_id) => {
-            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: provider_id.0 };
+        Ok(receipt) => {
+            contacts::learn_from_receipt(db, contact, &receipt).await;
+            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: receipt.id.0 };
             return out.record_sent(db, accepted).await;
         }
         Err(e) => e,
@@ -236,7 +243,7 @@ pub(crate) async fn deliver_stored(
     let contact = contacts::find(&mut conn, m.company_id, m.contact_id).await?;
     drop(conn);
     let text = MessageText::parse(m.content)?;
-    deliver(db, out, &channel, m.company_id, m.id, m.conversation_id, &contact.phone, &text).await
+    deliver(db, out, &channel, &contact, m.id, m.conversation_id, &text).await
 }
 
 #[derive(sqlx::FromRow)]

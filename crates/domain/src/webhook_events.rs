@@ -4,10 +4,12 @@ use inbox_types::{ChannelId, CompanyId};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
+use crate::auth::Principal;
 use crate::channels::ProviderKind;
 use crate::delivery::{self, ProviderStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::inbound::{self, InboundMessage};
+use crate::users::{self, Role};
 
 /// What storing a callback found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,11 +70,15 @@ async fn record_in(
     Ok(if done { Recorded::Done } else { Recorded::Unfinished(id) })
 }
 
-/// Marks a stored callback processed, with what went wrong if anything did.
-pub async fn finish(db: impl sqlx::PgExecutor<'_>, id: uuid::Uuid, error: Option<&str>) -> DomainResult<()> {
-    sqlx::query("UPDATE webhook_events SET processed_at = now(), error = $2 WHERE id = $1")
+/// Marks a stored callback processed, with what went wrong if anything did
+/// (the first failure's reason names the callback's).
+pub async fn finish(db: impl sqlx::PgExecutor<'_>, id: uuid::Uuid, failures: &[Unapplied]) -> DomainResult<()> {
+    let error =
+        (!failures.is_empty()).then(|| failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "));
+    sqlx::query("UPDATE webhook_events SET processed_at = now(), error = $2, failure_reason = $3 WHERE id = $1")
         .bind(id)
         .bind(error)
+        .bind(failures.first().map(|f| f.reason.as_str()))
         .execute(db)
         .await?;
     Ok(())
@@ -91,7 +97,53 @@ pub struct Callback<'a> {
 /// (recorded with the callback, and the provider is not asked to repeat it).
 pub enum Change {
     Status(CompanyId, ProviderStatus),
-    Inbound(CompanyId, InboundMessage),
+    Inbound(CompanyId, Box<InboundMessage>),
+}
+
+/// Why an event of a signed callback was not applied: always a reason of
+/// ours (a channel not set up, a rule of ours it broke), never the
+/// provider's, so the callback is answered 200 and kept for a replay once
+/// the cause is fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unapplied {
+    pub reason: FailureReason,
+    pub message: String,
+}
+
+/// The stable reasons of [`Unapplied`] (a metrics label and an API value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    /// The callback names a business number no channel has.
+    UnknownChannel,
+    /// The sender could not be read as a `wa_id` or a BSUID.
+    InvalidIdentity,
+    /// Our rules or our database refused it.
+    Unapplied,
+}
+
+impl FailureReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownChannel => "unknown_channel",
+            Self::InvalidIdentity => "invalid_identity",
+            Self::Unapplied => "unapplied",
+        }
+    }
+}
+
+impl Unapplied {
+    pub fn new(reason: FailureReason, message: impl Into<String>) -> Self {
+        Unapplied { reason, message: message.into() }
+    }
+}
+
+/// What storing and applying a callback came to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// The stored callback (None for a repeat of one already applied).
+    pub event_id: Option<uuid::Uuid>,
+    /// The events that were not applied, each with its reason.
+    pub failures: Vec<Unapplied>,
 }
 
 async fn apply_in(conn: &mut PgConnection, change: &Change) -> Result<(), DomainError> {
@@ -107,15 +159,16 @@ async fn apply_in(conn: &mut PgConnection, change: &Change) -> Result<(), Domain
 /// careful way follows: the copy stored first, then each event in its own
 /// transaction, so one bad event does not stop the others. A fault on our
 /// side answers 500 so the provider delivers the callback again (Meta and
-/// Twilio retry on 5xx; every step is idempotent).
-pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, String>>) -> DomainResult<()> {
-    let mut problems: Vec<String> = changes.iter().filter_map(|c| c.as_ref().err().cloned()).collect();
+/// Twilio retry on 5xx; every step is idempotent); a failure for a reason
+/// of ours is kept with the callback and returned, to be counted, listed
+/// and replayed.
+pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Unapplied>>) -> DomainResult<Applied> {
     let mut tx = db.begin().await?;
     let recorded = record_in(&mut tx, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true, true).await?;
     let id = match recorded {
         Recorded::Done => {
             tracing::info!("repeated webhook delivery ignored");
-            return Ok(());
+            return Ok(Applied::default());
         }
         Recorded::New(id) | Recorded::Unfinished(id) => id,
     };
@@ -127,12 +180,12 @@ pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Str
         }
     }
     let Some(first_failure) = failed else {
-        if !problems.is_empty() || matches!(recorded, Recorded::Unfinished(_)) {
-            let error = (!problems.is_empty()).then(|| problems.join("; "));
-            finish(&mut *tx, id, error.as_deref()).await?;
+        let failures: Vec<Unapplied> = changes.into_iter().filter_map(Result::err).collect();
+        if !failures.is_empty() || matches!(recorded, Recorded::Unfinished(_)) {
+            finish(&mut *tx, id, &failures).await?;
         }
         tx.commit().await?;
-        return Ok(());
+        return Ok(Applied { event_id: Some(id), failures });
     };
     tx.rollback().await?;
     tracing::info!(error = %first_failure, "webhook events applied one by one after a failure");
@@ -141,26 +194,104 @@ pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Str
     let recorded = record_in(&mut conn, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true, false).await?;
     drop(conn);
     let id = match recorded {
-        Recorded::Done => return Ok(()),
+        Recorded::Done => return Ok(Applied::default()),
         Recorded::New(id) | Recorded::Unfinished(id) => id,
     };
+    apply_each(db, id, changes).await
+}
+
+/// Applies each event in its own transaction and records the outcome on the
+/// stored callback `id`.
+async fn apply_each(db: &PgPool, id: uuid::Uuid, changes: Vec<Result<Change, Unapplied>>) -> DomainResult<Applied> {
+    let mut failures = Vec::new();
     let mut retry_later = false;
-    for change in changes.iter().flatten() {
+    for change in changes {
+        let change = match change {
+            Ok(change) => change,
+            Err(unapplied) => {
+                failures.push(unapplied);
+                continue;
+            }
+        };
         let applied = async {
             let mut tx = db.begin().await?;
-            apply_in(&mut tx, change).await?;
+            apply_in(&mut tx, &change).await?;
             tx.commit().await.map_err(DomainError::from)
         };
         if let Err(e) = applied.await {
-            tracing::warn!(error = %e, "webhook event not applied");
             retry_later |= !e.is_client_facing();
-            problems.push(e.to_string());
+            failures.push(Unapplied::new(FailureReason::Unapplied, e.to_string()));
         }
     }
-    let error = (!problems.is_empty()).then(|| problems.join("; "));
-    finish(db, id, error.as_deref()).await?;
+    finish(db, id, &failures).await?;
     if retry_later {
         return Err(DomainError::internal("a webhook event could not be applied; deliver it again"));
     }
-    Ok(())
+    Ok(Applied { event_id: Some(id), failures })
+}
+
+/// A stored callback whose events did not all apply.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FailedEvent {
+    pub id: uuid::Uuid,
+    pub company_id: Option<uuid::Uuid>,
+    pub channel_id: Option<uuid::Uuid>,
+    pub provider: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub failure_reason: Option<String>,
+    pub error: Option<String>,
+    pub replayed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A company's failed callbacks, newest first: for its admins only.
+pub async fn failed_for_company(db: &PgPool, caller: &Principal, limit: i64) -> DomainResult<Vec<FailedEvent>> {
+    let user = users::find(db, caller.company_id, caller.user_id).await?;
+    if user.role != Role::Admin {
+        return Err(DomainError::Forbidden("Only admins can see failed webhook events".into()));
+    }
+    let company_id = caller.company_id;
+    Ok(sqlx::query_as(
+        "SELECT id, company_id, channel_id, provider, received_at, failure_reason, error, replayed_at \
+           FROM webhook_events WHERE company_id = $1 AND error IS NOT NULL \
+          ORDER BY received_at DESC LIMIT $2",
+    )
+    .bind(company_id.0)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A failed callback to replay, with what it said.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredCallback {
+    pub id: uuid::Uuid,
+    pub company_id: Option<uuid::Uuid>,
+    pub channel_id: Option<uuid::Uuid>,
+    pub provider: String,
+    pub payload: serde_json::Value,
+}
+
+/// Every failed, signed callback received since `since`, oldest first.
+pub async fn failed_since(
+    db: &PgPool,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> DomainResult<Vec<StoredCallback>> {
+    Ok(sqlx::query_as(
+        "SELECT id, company_id, channel_id, provider, payload FROM webhook_events \
+          WHERE error IS NOT NULL AND signature_valid AND ($1::timestamptz IS NULL OR received_at >= $1) \
+          ORDER BY received_at, id",
+    )
+    .bind(since)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Applies a stored callback's events again (after the cause of their
+/// failure was fixed) and records the new outcome. Exactly once: every
+/// event is idempotent (an inbound message is recorded once per provider
+/// id; a status never moves a message backwards), so events that applied
+/// the first time change nothing now.
+pub async fn replay(db: &PgPool, id: uuid::Uuid, changes: Vec<Result<Change, Unapplied>>) -> DomainResult<Applied> {
+    sqlx::query("UPDATE webhook_events SET replayed_at = now() WHERE id = $1").bind(id).execute(db).await?;
+    apply_each(db, id, changes).await
 }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::cursor::Cursor;
 use crate::error::ValidationError;
 use crate::filter::ConversationFilter;
-use crate::phone::{E164Phone, PhoneRegion};
-use crate::status::{MessageDirection, MessageStatus};
+use crate::phone::{E164Phone, NumberRule, PhoneRegion};
+use crate::status::{MessageDirection, MessageKind, MessageStatus};
 use crate::text::MessageText;
 
 /// `POST /api/messages`: send to a phone number, creating the contact and
@@ -44,8 +44,13 @@ pub struct NewMessage {
 impl SendNewMessageRequest {
     /// Checks every field; the first problem found is returned, naming its field.
     pub fn validate(&self, region: Option<PhoneRegion>) -> Result<NewMessage, ValidationError> {
+        self.validate_with(region, NumberRule::Valid)
+    }
+
+    /// [`Self::validate`] under a company's [`NumberRule`].
+    pub fn validate_with(&self, region: Option<PhoneRegion>, rule: NumberRule) -> Result<NewMessage, ValidationError> {
         Ok(NewMessage {
-            phone: E164Phone::parse_with_region(&self.phone_number, region)?,
+            phone: E164Phone::parse_with_rule(&self.phone_number, region, rule)?,
             text: MessageText::parse(&self.message_text)?,
             client_key: self.client_key.as_deref().map(ClientKey::parse).transpose()?,
         })
@@ -122,7 +127,16 @@ pub struct SentMessage {
 #[serde(rename_all = "camelCase")]
 pub struct ContactDto {
     pub id: Uuid,
-    pub phone: String,
+    /// `+` and digits; null for a customer who uses a WhatsApp username and
+    /// shares no number (reached by `bsuid`).
+    pub phone_number: Option<String>,
+    /// WhatsApp's id of the customer's number (its digits as WhatsApp
+    /// gives them), once WhatsApp has named it.
+    pub wa_id: Option<String>,
+    /// WhatsApp's business-scoped user id of the customer.
+    pub bsuid: Option<String>,
+    /// The customer's WhatsApp username, when they have one.
+    pub username: Option<String>,
     pub name: Option<String>,
     pub avatar: Option<String>,
     pub is_group: bool,
@@ -168,6 +182,9 @@ pub struct MessageDto {
     pub id: Uuid,
     pub conversation_id: Uuid,
     pub contact_id: Uuid,
+    /// `system` for a line WhatsApp reports about the customer.
+    #[serde(default)]
+    pub kind: MessageKind,
     pub direction: MessageDirection,
     pub status: MessageStatus,
     pub content: String,
@@ -390,6 +407,33 @@ pub struct MeResponse {
 #[serde(rename_all = "camelCase")]
 pub struct UserListOutput {
     pub users: Vec<UserDto>,
+}
+
+/// A provider callback whose events could not all be applied, for admins
+/// (`GET /api/webhook-events/failed`). Replay it after the fix with
+/// `inbox replay-webhooks --failed`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedWebhookEventDto {
+    pub id: Uuid,
+    /// `meta`, `twilio` or `sandbox`.
+    pub provider: String,
+    pub channel_id: Option<Uuid>,
+    pub received_at: DateTime<Utc>,
+    /// `unknown_channel`, `invalid_identity` or `unapplied`.
+    pub reason: String,
+    /// What went wrong, for each event that failed.
+    pub error: String,
+    /// When it was last replayed, if ever.
+    pub replayed_at: Option<DateTime<Utc>>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedWebhookEventList {
+    pub events: Vec<FailedWebhookEventDto>,
 }
 
 /// `POST /api/whatsapp/send` (plan 4.2).

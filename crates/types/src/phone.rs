@@ -25,6 +25,20 @@ impl FromStr for PhoneRegion {
     }
 }
 
+/// Which numbers a company may send to. WhatsApp's own ids are never
+/// checked this way (see `identity`): this is for numbers people type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum NumberRule {
+    /// The number is in a range its country's numbering plan assigns.
+    #[default]
+    Valid,
+    /// The number has a length its country uses, even in a range the phone
+    /// library does not list yet (new ranges appear before its update).
+    Possible,
+}
+
 /// A valid phone number, normalised to E.164.
 ///
 /// Only [`E164Phone::parse`] and [`E164Phone::parse_with_region`] build one,
@@ -52,6 +66,14 @@ impl E164Phone {
 impl E164Phone {
     /// The fewest digits we accept, country code included.
     pub const MIN_DIGITS: usize = 7;
+    /// How a refusal by [`NumberRule::Valid`] starts: a number the company's
+    /// [`NumberRule::Possible`] may still accept.
+    pub const NOT_IN_PLAN: &'static str = "Not a valid phone number for its country";
+
+    /// Whether `e` refused a number only for [`NumberRule::Valid`].
+    pub fn refused_as_not_in_plan(e: &ValidationError) -> bool {
+        e.field == "phoneNumber" && e.message.starts_with(Self::NOT_IN_PLAN)
+    }
 
     /// Parses an international number (`+1 (415) 555-0100`, `00 44 20 7946 0958`).
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
@@ -60,6 +82,15 @@ impl E164Phone {
 
     /// Parses a number; one written without a country code is read in `region`.
     pub fn parse_with_region(input: &str, region: Option<PhoneRegion>) -> Result<Self, ValidationError> {
+        Self::parse_with_rule(input, region, NumberRule::Valid)
+    }
+
+    /// Parses a number under a company's [`NumberRule`].
+    pub fn parse_with_rule(
+        input: &str,
+        region: Option<PhoneRegion>,
+        rule: NumberRule,
+    ) -> Result<Self, ValidationError> {
         let err = |msg: &str| ValidationError::new("phoneNumber", msg);
         let trimmed = input.trim();
         if trimmed.is_empty() {
@@ -101,8 +132,16 @@ impl E164Phone {
             phonenumber::ParseError::TooLong => err("Phone number is too long"),
             _ => err("Invalid phone number format"),
         })?;
-        if !phonenumber::is_valid(&number) {
-            return Err(err("Not a valid phone number for its country"));
+        let refused = |rule: NumberRule| match rule {
+            NumberRule::Valid => err(&format!(
+                "{}: its numbering plan has no such range (rule: valid numbers only; an admin can allow numbers \
+                 of possible length)",
+                Self::NOT_IN_PLAN
+            )),
+            NumberRule::Possible => err("Not a possible phone number for its country: no number there has this length"),
+        };
+        if !accepted_by(&number, rule) {
+            return Err(refused(rule));
         }
         let e164 = number.format().mode(Mode::E164).to_string();
         // Dropping a national prefix can also leave fewer digits than we
@@ -114,10 +153,10 @@ impl E164Phone {
         // is itself invalid ("+7 888 110000000" -> "+78110000000"): accept a
         // number only if what we would store parses back to itself.
         match phonenumber::parse(None, &e164) {
-            Ok(again) if phonenumber::is_valid(&again) && again.format().mode(Mode::E164).to_string() == e164 => {
+            Ok(again) if accepted_by(&again, rule) && again.format().mode(Mode::E164).to_string() == e164 => {
                 Ok(E164Phone(e164))
             }
-            _ => Err(err("Not a valid phone number for its country")),
+            _ => Err(refused(rule)),
         }
     }
 
@@ -142,6 +181,36 @@ impl E164Phone {
     pub fn from_trusted(stored: String) -> Self {
         E164Phone(stored)
     }
+}
+
+/// Whether a parsed number passes the rule: valid in its numbering plan,
+/// or (for [`NumberRule::Possible`]) of a length its country uses.
+fn accepted_by(number: &phonenumber::PhoneNumber, rule: NumberRule) -> bool {
+    if phonenumber::is_valid(number) {
+        return true;
+    }
+    if rule == NumberRule::Valid {
+        return false;
+    }
+    let national_len = number.national().to_string().len();
+    let code = number.code().value();
+    let Ok(len) = u16::try_from(national_len) else { return false };
+    // The metadata lists lengths per number type (the general descriptor's
+    // list is often empty): any type's length counts.
+    phonenumber::metadata::DATABASE.by_code(&code).into_iter().flatten().any(|meta| {
+        let d = meta.descriptors();
+        let typed = [
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.uan(),
+        ];
+        std::iter::once(Some(d.general())).chain(typed).flatten().any(|desc| desc.possible_length().contains(&len))
+    })
 }
 
 impl fmt::Display for E164Phone {
@@ -231,6 +300,21 @@ mod tests {
         // Found by the property below at 100,000 cases: "0" read as Iran's
         // national prefix leaves six digits, which parse would then refuse.
         assert_eq!(E164Phone::parse("+9809640").unwrap_err().message, "Phone number is too short");
+    }
+
+    #[test]
+    fn the_possible_rule_accepts_a_new_range_and_says_which_rule_refused() {
+        // A US exchange starting with 0 is assigned to nobody yet: the
+        // right length, not a valid range.
+        let strict = E164Phone::parse("+1 415 055 0100").unwrap_err();
+        assert!(E164Phone::refused_as_not_in_plan(&strict), "{}", strict.message);
+        assert!(strict.message.contains("rule: valid numbers only"), "{}", strict.message);
+        let lenient = E164Phone::parse_with_rule("+1 415 055 0100", None, NumberRule::Possible).unwrap();
+        assert_eq!(lenient.as_str(), "+14150550100");
+        // A length the country never uses is refused by both rules, by name.
+        let e = E164Phone::parse_with_rule("+1 415 055 01000", None, NumberRule::Possible).unwrap_err();
+        assert!(e.message.contains("Not a possible phone number"), "{}", e.message);
+        assert!(!E164Phone::refused_as_not_in_plan(&e));
     }
 
     #[test]

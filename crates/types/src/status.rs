@@ -34,6 +34,39 @@ impl FromStr for MessageDirection {
     }
 }
 
+/// What a chat line is: a message (a customer's or an agent's), or a
+/// system line WhatsApp reports about the customer ("changed their phone
+/// number"), shown centred like WhatsApp's own.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    #[default]
+    Text,
+    System,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::System => "system",
+        }
+    }
+}
+
+impl FromStr for MessageKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "system" => Ok(Self::System),
+            other => Err(format!("unknown message kind {other:?}")),
+        }
+    }
+}
+
 /// Where a message is in its life:
 ///
 /// ```text

@@ -76,6 +76,7 @@ mod tests {
             id: Uuid::now_v7(),
             conversation_id: Uuid::nil(),
             contact_id: Uuid::nil(),
+            kind: Default::default(),
             direction: MessageDirection::Inbound,
             status: MessageStatus::Read,
             content: "x".into(),

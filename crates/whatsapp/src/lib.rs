@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use inbox_domain::channels::{Channel, ProviderKind};
-use inbox_domain::provider::{ProviderError, ProviderMessageId, WhatsappProvider};
-use inbox_types::{E164Phone, MessageText};
+use inbox_domain::provider::{Accepted, ProviderError, Recipient, WhatsappProvider};
+use inbox_types::MessageText;
 
 mod classify;
 mod meta;
@@ -85,12 +85,7 @@ impl Providers {
     /// Sends through the channel's provider, with the provider's requested
     /// back-off on transient failures (what [`WhatsappProvider::send_text`]
     /// cannot return).
-    pub async fn send(
-        &self,
-        channel: &Channel,
-        to: &E164Phone,
-        text: &MessageText,
-    ) -> Result<ProviderMessageId, SendFailure> {
+    pub async fn send(&self, channel: &Channel, to: &Recipient, text: &MessageText) -> Result<Accepted, SendFailure> {
         let result = match channel.provider {
             ProviderKind::Meta => self.meta.send(channel, to, text).await,
             ProviderKind::Twilio => self.twilio.send(channel, to, text).await,
@@ -100,7 +95,7 @@ impl Providers {
             Ok(id) => tracing::debug!(
                 provider = channel.provider.as_str(),
                 channel_id = %channel.id,
-                provider_message_id = %id.0,
+                provider_message_id = %id.id.0,
                 "provider accepted a message"
             ),
             // The message is built without credentials (see `classify::provider_words`).
@@ -134,9 +129,9 @@ impl WhatsappProvider for Providers {
     async fn send_text(
         &self,
         channel: &Channel,
-        to: &E164Phone,
+        to: &Recipient,
         text: &MessageText,
-    ) -> Result<ProviderMessageId, ProviderError> {
+    ) -> Result<Accepted, ProviderError> {
         self.send(channel, to, text).await.map_err(ProviderError::from)
     }
 }

@@ -5,8 +5,8 @@
 use std::fmt;
 
 use inbox_domain::channels::Channel;
-use inbox_domain::provider::{ProviderErrorKind, ProviderMessageId};
-use inbox_types::{E164Phone, MessageText};
+use inbox_domain::provider::{Accepted, ProviderErrorKind, ProviderMessageId, Recipient};
+use inbox_types::{Bsuid, MessageText, WaId};
 use serde_json::{Value, json};
 
 use crate::classify::{self, Refusal, SendFailure};
@@ -33,13 +33,10 @@ impl MetaCloudApi {
         Self { http, base: base.trim_end_matches('/').to_owned(), version: version.trim_matches('/').to_owned() }
     }
 
-    /// Sends a text message; the id is Meta's wamid.
-    pub async fn send(
-        &self,
-        channel: &Channel,
-        to: &E164Phone,
-        text: &MessageText,
-    ) -> Result<ProviderMessageId, SendFailure> {
+    /// Sends a text message; the id is Meta's wamid. A number goes in `to`;
+    /// a customer who shares none is addressed by BSUID in `recipient`
+    /// (Meta drops a BSUID put in `to`).
+    pub async fn send(&self, channel: &Channel, to: &Recipient, text: &MessageText) -> Result<Accepted, SendFailure> {
         let token = channel.credential("access_token").filter(|t| !t.trim().is_empty()).ok_or_else(|| {
             SendFailure::permanent(None, "The channel has no access_token: add Meta's access token to the channel.")
         })?;
@@ -52,13 +49,16 @@ impl MetaCloudApi {
             ));
         }
         let url = format!("{}/{}/{phone_number_id}/messages", self.base, self.version);
-        let body = json!({
+        let mut body = json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": to.as_str().trim_start_matches('+'),
             "type": "text",
             "text": {"preview_url": false, "body": text.as_str()},
         });
+        match to {
+            Recipient::Number(n) => body["to"] = json!(n.as_str()),
+            Recipient::User(b) => body["recipient"] = json!(b.as_str()),
+        }
         let response = self
             .http
             .post(url)
@@ -88,8 +88,10 @@ impl MetaCloudApi {
     }
 }
 
-/// A 2xx answer: the wamid, or an error that admits the send may have happened.
-fn accepted(status: reqwest::StatusCode, json: Option<Value>) -> Result<ProviderMessageId, SendFailure> {
+/// A 2xx answer: the wamid and who Meta says the recipient is
+/// (`contacts[0].wa_id` for a number, `user_id` for a BSUID), or an error
+/// that admits the send may have happened.
+fn accepted(status: reqwest::StatusCode, json: Option<Value>) -> Result<Accepted, SendFailure> {
     let Some(json) = json else {
         return Err(SendFailure::unknown(format!(
             "Meta answered HTTP {status} with a body that is not JSON; delivery unknown: the message may or may \
@@ -97,7 +99,11 @@ fn accepted(status: reqwest::StatusCode, json: Option<Value>) -> Result<Provider
         )));
     };
     match json.pointer("/messages/0/id").and_then(Value::as_str).map(str::trim).filter(|id| !id.is_empty()) {
-        Some(id) => Ok(ProviderMessageId(id.to_owned())),
+        Some(id) => Ok(Accepted {
+            id: ProviderMessageId(id.to_owned()),
+            wa_id: json.pointer("/contacts/0/wa_id").and_then(Value::as_str).and_then(|w| WaId::parse(w).ok()),
+            bsuid: json.pointer("/contacts/0/user_id").and_then(Value::as_str).and_then(|b| Bsuid::parse(b).ok()),
+        }),
         None => Err(SendFailure::unknown(format!(
             "Meta answered HTTP {status} without a message id; delivery unknown: the message may or may not \
                  have been sent."
@@ -116,6 +122,11 @@ fn known_code(code: i64) -> Option<(ProviderErrorKind, &'static str)> {
              only a template message can reach them now.",
         ),
         131026 => (Permanent, "Undeliverable: the number may not be on WhatsApp, or cannot receive this message."),
+        131062 => (
+            Permanent,
+            "This customer shares no phone number and Meta cannot deliver this kind of message to their \
+             business-scoped id.",
+        ),
         131030 => (
             Permanent,
             "The number is not in the allowed recipients list of this Meta test number; add it in the Meta app \

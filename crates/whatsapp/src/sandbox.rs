@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use inbox_domain::channels::Channel;
-use inbox_domain::provider::ProviderMessageId;
-use inbox_types::{E164Phone, MessageStatus, MessageText};
+use inbox_domain::provider::{Accepted, ProviderMessageId, Recipient};
+use inbox_types::{MessageStatus, MessageText};
 
 use crate::classify::SendFailure;
 use crate::webhook::meta;
@@ -66,19 +66,15 @@ impl Sandbox {
 
     /// Answers at once: an id shaped like Meta's, or the failure its magic
     /// numbers stand for, with the codes Meta would use.
-    pub async fn send(
-        &self,
-        channel: &Channel,
-        to: &E164Phone,
-        _text: &MessageText,
-    ) -> Result<ProviderMessageId, SendFailure> {
-        if to.as_str().ends_with("0000") {
+    pub async fn send(&self, channel: &Channel, to: &Recipient, _text: &MessageText) -> Result<Accepted, SendFailure> {
+        let address = to.to_string();
+        if address.ends_with("0000") {
             return Err(SendFailure::permanent(
                 Some("131026"),
                 "Undeliverable: not a WhatsApp number (sandbox: numbers ending in 0000 always fail).",
             ));
         }
-        if to.as_str().ends_with("0429") {
+        if address.ends_with("0429") {
             return Err(SendFailure::transient(
                 Some("130429"),
                 "Rate limit hit; try again shortly (sandbox: numbers ending in 0429 are always rate limited).",
@@ -91,7 +87,12 @@ impl Sandbox {
         if let Some((http, url)) = &self.webhook {
             self.post_callbacks(http.clone(), url.clone(), channel, to, &id, reply);
         }
-        Ok(ProviderMessageId(id))
+        // Meta names the recipient in its answer: the number's wa_id, or
+        // the BSUID it was sent to.
+        Ok(match to {
+            Recipient::Number(n) => Accepted { id: ProviderMessageId(id), wa_id: Some(n.clone()), bsuid: None },
+            Recipient::User(b) => Accepted { id: ProviderMessageId(id), wa_id: None, bsuid: Some(b.clone()) },
+        })
     }
 
     fn post_callbacks(
@@ -99,7 +100,7 @@ impl Sandbox {
         http: reqwest::Client,
         url: String,
         channel: &Channel,
-        to: &E164Phone,
+        to: &Recipient,
         id: &str,
         reply: Option<&'static str>,
     ) {
@@ -108,7 +109,7 @@ impl Sandbox {
             return;
         };
         let phone_number_id = channel.external_id.clone();
-        let recipient = to.digits().to_owned();
+        let recipient = to.clone();
         let id = id.to_owned();
         let delays = self.delays;
         tokio::spawn(async move {
@@ -129,20 +130,26 @@ impl Sandbox {
             for (at, status) in steps {
                 tokio::time::sleep(at.saturating_sub(waited)).await;
                 waited = at;
-                let body = match status {
-                    Some(status) => meta::status_payload(&phone_number_id, &id, status, &recipient, Utc::now()),
-                    None => {
-                        let reply = reply.unwrap_or(REPLIES[0]);
-                        let reply_id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
-                        meta::text_message_payload(
-                            &phone_number_id,
-                            &recipient,
-                            "Sandbox contact",
-                            &reply_id,
-                            reply,
-                            Utc::now(),
-                        )
+                let reply_id = format!("wamid.sandbox.{}", uuid::Uuid::new_v4().simple());
+                let reply = reply.unwrap_or(REPLIES[0]);
+                let (pnid, now) = (phone_number_id.as_str(), Utc::now());
+                let body = match (status, &recipient) {
+                    (Some(status), Recipient::Number(n)) => meta::status_payload(pnid, &id, status, n.as_str(), now),
+                    (Some(status), Recipient::User(b)) => {
+                        meta::bsuid_status_payload(pnid, &id, status, b.as_str(), now)
                     }
+                    (None, Recipient::Number(n)) => {
+                        meta::text_message_payload(pnid, n.as_str(), "Sandbox contact", &reply_id, reply, now)
+                    }
+                    (None, Recipient::User(b)) => meta::bsuid_text_message_payload(
+                        pnid,
+                        b.as_str(),
+                        "@sandbox.contact",
+                        "Sandbox contact",
+                        &reply_id,
+                        reply,
+                        now,
+                    ),
                 };
                 match post(body).await {
                     Ok(res) if res.status().is_success() => {}

@@ -6,8 +6,8 @@
 use std::fmt;
 
 use inbox_domain::channels::Channel;
-use inbox_domain::provider::{ProviderErrorKind, ProviderMessageId};
-use inbox_types::{E164Phone, MessageText};
+use inbox_domain::provider::{Accepted, ProviderErrorKind, Recipient};
+use inbox_types::MessageText;
 use serde_json::Value;
 
 use crate::classify::{self, Refusal, SendFailure};
@@ -33,12 +33,7 @@ impl Twilio {
     }
 
     /// Sends a text message; the id is Twilio's MessageSid.
-    pub async fn send(
-        &self,
-        channel: &Channel,
-        to: &E164Phone,
-        text: &MessageText,
-    ) -> Result<ProviderMessageId, SendFailure> {
+    pub async fn send(&self, channel: &Channel, to: &Recipient, text: &MessageText) -> Result<Accepted, SendFailure> {
         let credential = |name: &str| {
             channel.credential(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                 SendFailure::permanent(None, format!("The channel has no {name}: add it to the Twilio channel."))
@@ -61,6 +56,7 @@ impl Twilio {
         }
         let url = format!("{}/2010-04-01/Accounts/{account_sid}/Messages.json", self.base);
         let form =
+            // `whatsapp:+digits`, or `whatsapp:US.1349…` for a BSUID (no `+`).
             [("To", format!("whatsapp:{to}")), ("From", format!("whatsapp:+{from}")), ("Body", text.to_string())];
         let response = self
             .http
@@ -77,7 +73,7 @@ impl Twilio {
         if status.is_success() {
             let sid = json.as_ref().and_then(|j| j.get("sid")).and_then(Value::as_str).map(str::trim);
             return match sid.filter(|s| !s.is_empty()) {
-                Some(sid) => Ok(ProviderMessageId(sid.to_owned())),
+                Some(sid) => Ok(Accepted::id_only(sid)),
                 None => Err(SendFailure::unknown(format!(
                     "Twilio answered HTTP {status} without a MessageSid; delivery unknown: the message may or \
                          may not have been sent."

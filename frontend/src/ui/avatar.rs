@@ -8,7 +8,7 @@ use crate::icons::{Icon, icon};
 /// from the name, else a person (or group) icon.
 #[component]
 pub fn Avatar(contact: ContactDto, #[prop(optional)] small: bool) -> impl IntoView {
-    let colour = format::avatar_colour(contact.name.as_deref().unwrap_or(&contact.phone));
+    let colour = format::avatar_colour(&format::display_name(&contact));
     let class = if small { "avatar sm" } else { "avatar" };
     let inner = match (&contact.avatar, contact.is_group, format::initials(contact.name.as_deref())) {
         (Some(url), _, _) if url.starts_with("https://") || url.starts_with("/") => {

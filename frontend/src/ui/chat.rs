@@ -1,6 +1,6 @@
 use chrono::NaiveDate;
 use inbox_types::dto::ConversationDto;
-use inbox_types::{MessageDirection, MessageStatus, MessageText};
+use inbox_types::{MessageDirection, MessageKind, MessageStatus, MessageText};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -51,13 +51,7 @@ fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
     let assignee =
         Memo::new(move |_| conversation.with(|c| c.as_ref().and_then(|c| c.assignee.as_ref().map(|a| a.name.clone()))));
     let name = move || contact.with(|c| c.as_ref().map(format::display_name).unwrap_or_default());
-    let subtitle = move || {
-        contact.with(|c| {
-            c.as_ref()
-                .filter(|c| c.name.as_deref().is_some_and(|n| !n.trim().is_empty()))
-                .map(|c| format::phone(&c.phone))
-        })
-    };
+    let subtitle = move || contact.with(|c| c.as_ref().and_then(format::contact_details));
     let items = Signal::derive(move || {
         let Some(id) = id.get() else { return Vec::new() };
         let (unread, favorite, archived) = flags.get();
@@ -259,6 +253,10 @@ fn Messages() -> impl IntoView {
                                 <For each=move || thread.get() key=Line::key let:line>
                                     {match line {
                                         Line::Day(d) => view! { <div class="day">{format::day(d)}</div> }.into_any(),
+                                        Line::Msg { m, .. } if m.dto.kind == MessageKind::System => {
+                                            view! { <div class="day system" role="note">{m.dto.content.clone()}</div> }
+                                                .into_any()
+                                        }
                                         Line::Msg { m, first } => view! { <Bubble m=*m first=first /> }.into_any(),
                                     }}
                                 </For>

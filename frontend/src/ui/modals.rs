@@ -1,5 +1,5 @@
 use inbox_types::dto::UserDto;
-use inbox_types::{E164Phone, ErrorCode, MessageText};
+use inbox_types::{E164Phone, ErrorCode, MessageText, NumberRule};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -27,7 +27,10 @@ pub fn NewChatModal() -> impl IntoView {
     // can never send the message twice.
     let key = StoredValue::new(Uuid::new_v4());
 
-    let parsed_phone = Memo::new(move |_| phone.with(|p| E164Phone::parse(p)));
+    // Numbers of a possible length pass here; whether the company sends to
+    // ranges the phone library does not list yet is the server's answer.
+    let parsed_phone = Memo::new(move |_| phone.with(|p| E164Phone::parse_with_rule(p, None, NumberRule::Possible)));
+    let in_plan = Memo::new(move |_| phone.with(|p| E164Phone::parse(p).is_ok()));
     let parsed_text = Memo::new(move |_| text.with(|t| MessageText::parse(t)));
     let phone_error = move || {
         let p = parsed_phone.get();
@@ -130,9 +133,17 @@ pub fn NewChatModal() -> impl IntoView {
                             (Some(e), _) => {
                                 view! { <p class="err-msg">{mark(Mark::Failed)}<span>{e}</span></p> }.into_any()
                             }
-                            (None, Ok(p)) => {
+                            (None, Ok(p)) if in_plan.get() => {
                                 view! {
                                     <p class="ok-msg">{icon(Icon::Check)}<span>{format::phone(p.as_str())}</span></p>
+                                }
+                                    .into_any()
+                            }
+                            (None, Ok(_)) => {
+                                view! {
+                                    <p class="hint">
+                                        "Not in its country's numbering plan yet: sent only if your company allows new ranges"
+                                    </p>
                                 }
                                     .into_any()
                             }

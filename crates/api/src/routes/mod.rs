@@ -8,6 +8,7 @@ pub mod messages;
 pub mod ops;
 pub mod users;
 pub mod webhook;
+pub mod webhook_events;
 pub mod whatsapp;
 
 use actix_web::web;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(webhook::verify)
         .service(webhook::receive_meta)
         .service(webhook::receive_twilio)
+        .service(webhook_events::failed)
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)

@@ -5,12 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use inbox_domain::DomainError;
 use inbox_domain::channels::{self, Channel, ProviderKind};
-use inbox_domain::delivery::ProviderStatus;
-use inbox_domain::inbound::InboundMessage;
-use inbox_domain::webhook_events::{self, Callback, Change};
-use inbox_types::{E164Phone, ErrorBody};
+use inbox_domain::webhook_events::{self, Callback};
+use inbox_types::ErrorBody;
 use inbox_whatsapp::webhook::{self, meta, twilio};
 
+use crate::callbacks;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -98,7 +97,8 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
         channels = state.meta_channels.get(&state.db, true).await?;
         signer = signer_in(&channels);
     }
-    let Some(secret) = signer.and_then(|i| channels[i].app_secret.as_ref()).map(|s| s.expose()) else {
+    let Some((signer, secret)) = signer.and_then(|i| Some((&channels[i], channels[i].app_secret.as_ref()?.expose())))
+    else {
         return Err(bad_signature());
     };
     let signed_by: Vec<&Channel> =
@@ -108,64 +108,20 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let (payload, events) = meta::parse_signed(&raw);
     let events = events.map_err(|e| ApiError::malformed("body", e.to_string()))?;
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
-    let first = events.iter().find_map(|e| channel_of(phone_number_id_of(e)));
+    // Kept under the channel it is for, else under the signer's, so its
+    // company's admins see a callback for a number not set up yet.
+    let kept_with = events.iter().find_map(|e| channel_of(callbacks::meta_phone_number_id(e))).unwrap_or(signer);
     let callback = Callback {
-        provider: first.map_or(ProviderKind::Meta, |c| c.provider),
-        company_id: first.map(|c| c.company_id),
-        channel_id: first.map(|c| c.id),
+        provider: kept_with.provider,
+        company_id: Some(kept_with.company_id),
+        channel_id: Some(kept_with.id),
         raw: &raw,
         payload: &payload,
     };
-    let changes = events
-        .iter()
-        .map(|event| match channel_of(phone_number_id_of(event)) {
-            Some(channel) => meta_change(channel, event),
-            None => Err(format!("unknown phone_number_id {}", phone_number_id_of(event))),
-        })
-        .collect();
-    webhook_events::apply(&state.db, callback, changes).await?;
+    let changes = callbacks::meta_changes(&signed_by, &events);
+    let applied = webhook_events::apply(&state.db, callback, changes).await?;
+    callbacks::report(&applied);
     Ok(HttpResponse::Ok().finish())
-}
-
-fn phone_number_id_of(event: &meta::MetaEvent) -> &str {
-    match event {
-        meta::MetaEvent::Status { phone_number_id, .. } | meta::MetaEvent::Message { phone_number_id, .. } => {
-            phone_number_id
-        }
-    }
-}
-
-fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, String> {
-    Ok(match event {
-        meta::MetaEvent::Status { provider_message_id, status, error_code, error_message, .. } => Change::Status(
-            channel.company_id,
-            ProviderStatus {
-                provider_message_id: provider_message_id.clone(),
-                status: *status,
-                error_code: error_code.clone(),
-                error_message: error_message.clone(),
-            },
-        ),
-        meta::MetaEvent::Message {
-            provider_message_id, from, profile_name, content, media_type, timestamp, ..
-        } => {
-            let from = E164Phone::parse(&format!("+{}", from.trim_start_matches('+')))
-                .map_err(|e| DomainError::from(e).to_string())?;
-            Change::Inbound(
-                channel.company_id,
-                InboundMessage {
-                    channel_id: Some(channel.id),
-                    from,
-                    profile_name: profile_name.clone(),
-                    provider_message_id: provider_message_id.clone(),
-                    content: content.clone(),
-                    media_type: media_type.clone(),
-                    media_url: None,
-                    sent_at: *timestamp,
-                },
-            )
-        }
-    })
 }
 
 /// Twilio's status callbacks and inbound messages, signed with
@@ -222,8 +178,9 @@ pub async fn receive_twilio(
         raw: &raw,
         payload: &payload,
     };
-    let changes = twilio_change(&channel, event).into_iter().collect();
-    webhook_events::apply(&state.db, callback, changes).await?;
+    let changes = callbacks::twilio_change(&channel, event).into_iter().collect();
+    let applied = webhook_events::apply(&state.db, callback, changes).await?;
+    callbacks::report(&applied);
     Ok(twiml())
 }
 
@@ -267,36 +224,6 @@ pub struct TwilioCallback {
 /// Twilio expects TwiML or an empty answer.
 fn twiml() -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body("<Response/>")
-}
-
-fn twilio_change(channel: &Channel, event: twilio::TwilioEvent) -> Option<Result<Change, String>> {
-    Some(match event {
-        twilio::TwilioEvent::Status { provider_message_id, status, error_code, error_message, .. } => {
-            Ok(Change::Status(
-                channel.company_id,
-                ProviderStatus { provider_message_id, status, error_code, error_message },
-            ))
-        }
-        twilio::TwilioEvent::Message { provider_message_id, from, profile_name, content, media_type, .. } => {
-            match E164Phone::parse(&from) {
-                Ok(from) => Ok(Change::Inbound(
-                    channel.company_id,
-                    InboundMessage {
-                        channel_id: Some(channel.id),
-                        from,
-                        profile_name,
-                        provider_message_id,
-                        content,
-                        media_type,
-                        media_url: None,
-                        sent_at: None,
-                    },
-                )),
-                Err(e) => Err(DomainError::from(e).to_string()),
-            }
-        }
-        _ => return None,
-    })
 }
 
 /// The URL Twilio called, which its signature covers: the public origin when

@@ -1,4 +1,5 @@
 use actix_web::{HttpRequest, post, web};
+use inbox_domain::companies;
 use inbox_domain::{messages, send as send_service};
 use inbox_types::dto::{NewMessage, WhatsAppSendRequest, WhatsAppSendResponse};
 use inbox_types::{E164Phone, ErrorBody, MessageId, MessageText};
@@ -34,8 +35,14 @@ pub async fn send(
 ) -> ApiResult<web::Json<WhatsAppSendResponse>> {
     let body: WhatsAppSendRequest = json_body(&req, body).await?;
     own_company(&auth, body.company_id)?;
-    let phone = E164Phone::parse_with_region(&body.recipient_phone_number, state.region)
-        .map_err(|e| inbox_types::ValidationError::new("recipientPhoneNumber", e.message))?;
+    let phone = match E164Phone::parse_with_region(&body.recipient_phone_number, state.region) {
+        Err(e) if E164Phone::refused_as_not_in_plan(&e) => {
+            let rule = companies::number_rule(&state.db, auth.0.company_id).await?;
+            E164Phone::parse_with_rule(&body.recipient_phone_number, state.region, rule)
+        }
+        other => other,
+    }
+    .map_err(|e| inbox_types::ValidationError::new("recipientPhoneNumber", e.message))?;
     let text = MessageText::parse(&body.text).map_err(|e| inbox_types::ValidationError::new("text", e.message))?;
     limit_sends(&state, &auth)?;
     let input = NewMessage { phone, text, client_key: None };

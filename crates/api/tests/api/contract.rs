@@ -34,5 +34,5 @@ fn every_operation_documents_its_errors_and_security() {
             }
         }
     }
-    assert_eq!(operations, 26, "every route of routes::configure is documented");
+    assert_eq!(operations, 27, "every route of routes::configure is documented");
 }

@@ -84,7 +84,7 @@ async fn get_a_conversation_four_ways(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let (ids, b) = seeded(&app).await;
     let conv = json_of(app.as_a(Method::GET, &format!("/api/conversations/{}", ids[0])).send().await.unwrap()).await;
-    assert_eq!(conv["contact"]["phone"], "+14155550100");
+    assert_eq!(conv["contact"]["phoneNumber"], "+14155550100");
     assert_eq!(conv["lastMessageStatus"], "sent");
 
     let err = expect_error(

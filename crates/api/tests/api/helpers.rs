@@ -16,14 +16,22 @@ use sqlx::PgPool;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// Answers like Meta's send endpoint, with a new wamid each time.
+/// Answers like Meta's send endpoint, with a new wamid each time, naming
+/// the recipient as Meta does: `wa_id` for a number sent in `to`, `user_id`
+/// for a BSUID sent in `recipient`.
 pub struct MetaAccepts;
 
 impl Respond for MetaAccepts {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let sent: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let contact = match (sent["to"].as_str(), sent["recipient"].as_str()) {
+            (Some(to), _) => json!({"input": to, "wa_id": to.trim_start_matches('+')}),
+            (None, Some(bsuid)) => json!({"input": bsuid, "user_id": bsuid}),
+            (None, None) => json!({}),
+        };
         ResponseTemplate::new(200).set_body_json(json!({
             "messaging_product": "whatsapp",
-            "contacts": [{"input": "14155550100", "wa_id": "14155550100"}],
+            "contacts": [contact],
             "messages": [{"id": format!("wamid.{}", uuid::Uuid::now_v7().simple())}]
         }))
     }
@@ -166,6 +174,18 @@ impl TestApp {
     }
 
     /// Sends a message as company A to `phone`; returns the answer's JSON.
+    /// Posts a Meta-format body signed with `secret`.
+    pub async fn post_meta_signed(&self, body: Vec<u8>, secret: &str) -> Response {
+        let signature = inbox_whatsapp::webhook::meta::sign(secret.as_bytes(), &body);
+        self.anonymous(Method::POST, "/api/whatsapp/webhook")
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn send_as_a(&self, phone: &str, text: &str) -> Value {
         sent(self.as_a(Method::POST, "/api/messages"), phone, text).await
     }

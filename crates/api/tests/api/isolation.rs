@@ -4,6 +4,8 @@
 //! show nothing of B; B's data is the same afterwards. The operations come
 //! from the spec, so a new endpoint without a case here fails the test.
 
+use chrono::Utc;
+use inbox_whatsapp::webhook::meta;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -39,6 +41,12 @@ async fn company_a_can_neither_see_nor_change_anything_of_company_b(db: PgPool) 
         .execute(&app.db)
         .await
         .unwrap();
+    // B has a callback that failed (a number B has not set up); A, an
+    // admin here so the admin-only list answers, must not see it.
+    let unknown =
+        meta::text_message_payload("B-UNSET", "14155550199", "B's own", "wamid.B.unset", "B's own", Utc::now());
+    assert_eq!(app.post_meta_signed(unknown, "secret-globex").await.status(), 200);
+    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(app.a.agent.id.0).execute(&app.db).await.unwrap();
     let b_before = snapshot_of_b(&app).await;
     // Anything of B's that must never show in A's answers.
     let b_marks = [b_conversation.as_str(), b_message.as_str(), "+14155550199", "B's own", "Globex"];

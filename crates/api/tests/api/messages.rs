@@ -45,7 +45,7 @@ async fn sending_to_a_new_number_creates_the_conversation_and_calls_meta_once(db
     let list: Value = app.as_a(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
     assert_eq!(list["conversations"][0]["id"], out["conversationId"]);
     assert_eq!(list["conversations"][0]["lastMessagePreview"], "Hello 👋");
-    assert_eq!(list["conversations"][0]["contact"]["phone"], "+14155550100");
+    assert_eq!(list["conversations"][0]["contact"]["phoneNumber"], "+14155550100");
 
     app.meta_accepts().await;
     let again = app.send_as_a("+14155550100", "Second").await;

@@ -13,14 +13,7 @@ use crate::helpers::*;
 impl TestApp {
     /// Posts a Meta-format body signed with `secret`.
     pub async fn post_meta(&self, body: Vec<u8>, secret: &str) -> reqwest::Response {
-        let signature = meta::sign(secret.as_bytes(), &body);
-        self.anonymous(Method::POST, "/api/whatsapp/webhook")
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", signature)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        self.post_meta_signed(body, secret).await
     }
 
     pub async fn status_of(&self, message_id: &str) -> String {
@@ -177,7 +170,7 @@ async fn an_inbound_message_opens_an_unread_conversation_with_the_profile_name(d
     let list: Value = app.as_a(Method::GET, "/api/conversations").send().await.unwrap().json().await.unwrap();
     let conv = &list["conversations"][0];
     assert_eq!(conv["contact"]["name"], "Lucía García");
-    assert_eq!(conv["contact"]["phone"], "+34612345678");
+    assert_eq!(conv["contact"]["phoneNumber"], "+34612345678");
     assert_eq!(conv["unreadCount"], 1);
     assert_eq!(conv["lastMessagePreview"], "¡Hola! 👋");
     assert_eq!(conv["lastMessageDirection"], "inbound");

@@ -80,9 +80,9 @@ impl inbox_domain::provider::WhatsappProvider for AnswersTogether {
     async fn send_text(
         &self,
         channel: &inbox_domain::channels::Channel,
-        to: &inbox_types::E164Phone,
+        to: &inbox_domain::provider::Recipient,
         text: &inbox_types::MessageText,
-    ) -> Result<inbox_domain::provider::ProviderMessageId, inbox_domain::provider::ProviderError> {
+    ) -> Result<inbox_domain::provider::Accepted, inbox_domain::provider::ProviderError> {
         let answer = self.inner.send_text(channel, to, text).await;
         self.gate.wait().await;
         answer
@@ -91,7 +91,7 @@ impl inbox_domain::provider::WhatsappProvider for AnswersTogether {
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn answers_of_concurrent_sends_recorded_together_each_tell_the_truth(db: PgPool) {
-    use inbox_domain::provider::ProviderMessageId;
+    use inbox_domain::provider::Accepted;
     let t = Arc::new(Tenant::new(&db, "Acme").await);
     // Meta reports "delivered" for one message before our send records its id,
     // and answers two sends with the same id (a provider bug we survive).
@@ -102,7 +102,7 @@ async fn answers_of_concurrent_sends_recorded_together_each_tell_the_truth(db: P
         error_message: None,
     };
     inbox_domain::delivery::apply_provider_status(&db, t.company, &early).await.unwrap();
-    let answers = ["wamid.early", "wamid.twice", "wamid.twice"].map(|id| Ok(ProviderMessageId(id.into())));
+    let answers = ["wamid.early", "wamid.twice", "wamid.twice"].map(|id| Ok(Accepted::id_only(id)));
     let provider = AnswersTogether { inner: ScriptedProvider::answering(answers), gate: tokio::sync::Barrier::new(12) };
     let outbox = Arc::new(inbox_domain::outbox::Outbox::start(db.clone(), Arc::new(provider)));
     let tasks: Vec<_> = (0..12)

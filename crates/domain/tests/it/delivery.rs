@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use inbox_domain::delivery::{self, ProviderStatus, StatusOutcome};
 use inbox_domain::messages;
-use inbox_domain::provider::{ProviderError, ProviderMessageId, ScriptedProvider};
+use inbox_domain::provider::{Accepted, ProviderError, ScriptedProvider};
 use inbox_domain::send;
 use inbox_types::{ErrorCode, MessageId, MessageStatus};
 use sqlx::PgPool;
@@ -191,7 +191,7 @@ fn status(pid: &str, status: MessageStatus) -> ProviderStatus {
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn provider_statuses_move_a_message_forward_only(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let provider = ScriptedProvider::answering([Ok(ProviderMessageId("wamid.A".into()))]);
+    let provider = ScriptedProvider::answering([Ok(Accepted::id_only("wamid.A"))]);
     let out = t.send(&db, &provider, "+14155550100", "hi").await;
     let id = MessageId(out.message_id);
     use MessageStatus::*;
@@ -215,7 +215,7 @@ async fn provider_statuses_move_a_message_forward_only(db: PgPool) {
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_failed_status_after_sent_fails_the_message_with_the_providers_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let provider = ScriptedProvider::answering([Ok(ProviderMessageId("wamid.F".into()))]);
+    let provider = ScriptedProvider::answering([Ok(Accepted::id_only("wamid.F"))]);
     let out = t.send(&db, &provider, "+14155550100", "hi").await;
     let failed = ProviderStatus {
         provider_message_id: "wamid.F".into(),
@@ -248,9 +248,7 @@ async fn statuses_that_overtake_the_send_are_applied_when_the_id_is_recorded(db:
 async fn a_status_for_another_companys_provider_id_never_touches_its_message(db: PgPool) {
     let a = Tenant::new(&db, "Acme").await;
     let b = Tenant::new(&db, "Globex").await;
-    let out = a
-        .send(&db, &ScriptedProvider::answering([Ok(ProviderMessageId("wamid.A1".into()))]), "+14155550100", "x")
-        .await;
+    let out = a.send(&db, &ScriptedProvider::answering([Ok(Accepted::id_only("wamid.A1"))]), "+14155550100", "x").await;
     let outcome =
         delivery::apply_provider_status(&db, b.company, &status("wamid.A1", MessageStatus::Read)).await.unwrap();
     assert_eq!(outcome, StatusOutcome::Pending);

@@ -1,10 +1,11 @@
 //! Messages from customers: recordInboundMessage.
 
+use inbox_domain::contacts::Identity;
 use inbox_domain::conversations;
 use inbox_domain::inbound::{self, InboundMessage, InboundOutcome};
 use inbox_domain::provider::ScriptedProvider;
 use inbox_types::dto::ConversationListParams;
-use inbox_types::{ConversationId, MessageDirection, MessageStatus};
+use inbox_types::{ConversationId, MessageDirection, MessageKind, MessageStatus, WaId};
 use sqlx::PgPool;
 
 use crate::common::*;
@@ -12,13 +13,15 @@ use crate::common::*;
 fn inbound_from(phone: &str, wamid: &str, text: &str) -> InboundMessage {
     InboundMessage {
         channel_id: None,
-        from: phone_of(phone),
+        from: Identity { wa_id: Some(WaId::parse(phone).unwrap()), ..Identity::default() },
+        kind: MessageKind::Text,
         profile_name: Some("Maria Lopez".into()),
         provider_message_id: wamid.into(),
         content: text.into(),
         media_type: None,
         media_url: None,
         sent_at: None,
+        number_change: None,
     }
 }
 

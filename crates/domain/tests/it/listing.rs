@@ -161,7 +161,7 @@ async fn each_row_carries_its_contact_assignee_and_last_message_state(db: PgPool
     let page = conversations::list_conversations(&db, t.company, &params).await.unwrap();
     let ana = page.conversations.iter().find(|c| c.id == ids[0].0).unwrap();
     assert_eq!(ana.contact.name.as_deref(), Some("Ana Souza"));
-    assert_eq!(ana.contact.phone, "+14155550100");
+    assert_eq!(ana.contact.phone_number.as_deref(), Some("+14155550100"));
     let assignee = ana.assignee.as_ref().unwrap();
     assert_eq!((UserId(assignee.id), assignee.name.as_str()), (t.agent.id, "Agent"));
     assert_eq!(ana.last_message_status, Some(inbox_types::MessageStatus::Sent));

@@ -4,7 +4,7 @@
 use inbox_domain::DomainError;
 use inbox_domain::conversations;
 use inbox_domain::messages;
-use inbox_domain::provider::{ProviderError, ProviderMessageId, ScriptedProvider};
+use inbox_domain::provider::{Accepted, ProviderError, ScriptedProvider};
 use inbox_domain::send::{self, Actor};
 use inbox_types::dto::{ClientKey, ConversationListParams};
 use inbox_types::{ConversationId, ErrorCode, MessageId, MessageStatus, MessageText};
@@ -346,7 +346,7 @@ async fn retrying_another_companys_or_an_unknown_message_is_not_found(db: PgPool
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_provider_answer_overtaken_by_a_webhook_does_not_move_the_message_back(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let provider = ScriptedProvider::answering([Ok(ProviderMessageId("wamid.FAST".into()))]);
+    let provider = ScriptedProvider::answering([Ok(Accepted::id_only("wamid.FAST"))]);
     let out = t.send(&db, &provider, "+14155550100", "hi").await;
     // A read receipt lands, then a duplicate "sent" answer is recorded.
     let mut conn = db.acquire().await.unwrap();

@@ -53,14 +53,39 @@ pub enum MetaEvent {
     Message {
         phone_number_id: String,
         provider_message_id: String,
-        /// The sender's WhatsApp id: their number's digits.
-        from: String,
-        profile_name: Option<String>,
+        /// Who sent it, as WhatsApp names them (any part may be missing).
+        sender: Sender,
         timestamp: Option<DateTime<Utc>>,
-        /// The text, or a readable placeholder such as "[image]".
+        /// The text, or a readable rendering such as "[image]".
         content: String,
         media_type: Option<String>,
+        /// Set for `type: "system"`: what WhatsApp reports about the customer.
+        system: Option<SystemChange>,
     },
+}
+
+/// A customer as a callback names them. Since 2026 `from` (the number) is
+/// left out for a customer who uses a username and shares no number; the
+/// BSUID (`from_user_id`) is always there. Nothing is checked here: the
+/// webhook handler validates and keeps what it cannot use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sender {
+    /// `messages[].from`, or the matching `contacts[].wa_id`.
+    pub wa_id: Option<String>,
+    /// `messages[].from_user_id` / `contacts[].user_id`.
+    pub user_id: Option<String>,
+    pub parent_user_id: Option<String>,
+    pub username: Option<String>,
+    pub profile_name: Option<String>,
+}
+
+/// `user_changed_number` / `user_changed_user_id`: the customer's new
+/// identity (the sender fields hold the old one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemChange {
+    pub kind: String,
+    pub new_wa_id: Option<String>,
+    pub new_user_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,54 +167,134 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
         }
         let contacts = v.get("contacts").and_then(|c| c.as_array());
         for m in v.get("messages").and_then(|m| m.as_array()).into_iter().flatten() {
-            let (Some(id), Some(from)) = (str_at(m, &["id"]), str_at(m, &["from"])) else { continue };
-            let kind = str_at(m, &["type"]).unwrap_or("unknown");
-            if kind == "reaction" {
-                continue; // a reaction is not a message of the conversation
-            }
-            let profile_name = contacts.and_then(|cs| {
+            let Some(id) = str_at(m, &["id"]) else { continue };
+            let from = str_at(m, &["from"]).map(str::to_owned);
+            let from_user_id = str_at(m, &["from_user_id"]).map(str::to_owned);
+            let contact = contacts.and_then(|cs| {
                 cs.iter()
-                    .find(|c| str_at(c, &["wa_id"]) == Some(from))
+                    .find(|c| {
+                        (from.is_some() && str_at(c, &["wa_id"]) == from.as_deref())
+                            || (from_user_id.is_some() && str_at(c, &["user_id"]) == from_user_id.as_deref())
+                    })
                     .or_else(|| cs.first())
-                    .and_then(|c| str_at(c, &["profile", "name"]))
-                    .map(str::to_owned)
             });
+            let of_contact = |path: &[&str]| contact.and_then(|c| str_at(c, path)).map(str::to_owned);
+            let sender = Sender {
+                wa_id: from.or_else(|| of_contact(&["wa_id"])),
+                user_id: from_user_id.or_else(|| of_contact(&["user_id"])),
+                parent_user_id: str_at(m, &["from_parent_user_id"])
+                    .map(str::to_owned)
+                    .or_else(|| of_contact(&["parent_user_id"])),
+                username: of_contact(&["profile", "username"]),
+                profile_name: of_contact(&["profile", "name"]),
+            };
+            let kind = str_at(m, &["type"]).unwrap_or("unknown");
             let (content, media_type) = content_of(m, kind);
+            let system = (kind == "system").then(|| SystemChange {
+                kind: str_at(m, &["system", "type"]).unwrap_or_default().to_owned(),
+                new_wa_id: str_at(m, &["system", "wa_id"])
+                    .or_else(|| str_at(m, &["system", "new_wa_id"]))
+                    .map(str::to_owned),
+                new_user_id: str_at(m, &["system", "user_id"]).map(str::to_owned),
+            });
+            // `user_changed_user_id` names the old BSUID only in the system object.
+            let sender = match str_at(m, &["system", "previous_user_id"]) {
+                Some(previous) => Sender { user_id: Some(previous.to_owned()), ..sender },
+                None => sender,
+            };
             events.push(MetaEvent::Message {
                 phone_number_id: phone_number_id.to_owned(),
                 provider_message_id: id.to_owned(),
-                from: from.to_owned(),
-                profile_name,
+                sender,
                 timestamp: time_of(m),
                 content,
                 media_type,
+                system,
             });
         }
     }
     Ok(events)
 }
 
+/// A readable rendering of any message type Meta documents, and its media
+/// type, so every message shows in the chat (types without their own view
+/// yet read as "[type]"). Everything else Meta sent is kept with the stored
+/// callback.
 fn content_of(m: &serde_json::Value, kind: &str) -> (String, Option<String>) {
+    let text = |path: &[&str]| str_at(m, path).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    let media = |kind: &str| Some(kind.to_owned());
     match kind {
         "text" => (str_at(m, &["text", "body"]).unwrap_or_default().to_owned(), None),
         "image" | "video" | "audio" | "document" | "sticker" => {
-            let caption = str_at(m, &[kind, "caption"]).filter(|c| !c.trim().is_empty());
             let placeholder = match (kind, str_at(m, &[kind, "filename"])) {
                 ("document", Some(name)) => format!("[document: {name}]"),
+                ("audio", _) if m.pointer("/audio/voice").and_then(serde_json::Value::as_bool) == Some(true) => {
+                    "[voice message]".to_owned()
+                }
                 _ => format!("[{kind}]"),
             };
-            (caption.map_or(placeholder, str::to_owned), Some(kind.to_owned()))
+            (text(&[kind, "caption"]).unwrap_or(placeholder), media(kind))
         }
-        "location" => ("[location]".into(), Some("location".into())),
-        "contacts" => ("[contact]".into(), Some("contacts".into())),
-        "button" => (str_at(m, &["button", "text"]).unwrap_or("[button]").to_owned(), None),
+        "location" => {
+            let place = [text(&["location", "name"]), text(&["location", "address"])].into_iter().flatten();
+            let place: Vec<String> = place.collect();
+            let at = || {
+                let coordinate = |k: &str| m.pointer(&format!("/location/{k}")).map(|v| v.to_string());
+                match (coordinate("latitude"), coordinate("longitude")) {
+                    (Some(lat), Some(long)) => format!("[location: {lat}, {long}]"),
+                    _ => "[location]".to_owned(),
+                }
+            };
+            (if place.is_empty() { at() } else { format!("[location: {}]", place.join(", ")) }, media("location"))
+        }
+        "contacts" => {
+            let names: Vec<&str> = m
+                .get("contacts")
+                .and_then(|c| c.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|c| str_at(c, &["name", "formatted_name"]))
+                .collect();
+            let content =
+                if names.is_empty() { "[contact]".to_owned() } else { format!("[contact: {}]", names.join(", ")) };
+            (content, media("contacts"))
+        }
+        "reaction" => match text(&["reaction", "emoji"]) {
+            Some(emoji) => (format!("Reacted {emoji} to a message"), media("other")),
+            None => ("Removed a reaction".to_owned(), media("other")),
+        },
+        "order" => {
+            let items = m.pointer("/order/product_items").and_then(|i| i.as_array()).map_or(0, Vec::len);
+            let note = text(&["order", "text"]).map(|t| format!(": {t}")).unwrap_or_default();
+            (format!("[order: {items} item{}{note}]", if items == 1 { "" } else { "s" }), media("other"))
+        }
+        "button" => {
+            (text(&["button", "text"]).or_else(|| text(&["button", "payload"])).unwrap_or("[button]".into()), None)
+        }
         "interactive" => {
-            let title = str_at(m, &["interactive", "button_reply", "title"])
-                .or_else(|| str_at(m, &["interactive", "list_reply", "title"]))
-                .unwrap_or("[interactive]");
-            (title.to_owned(), None)
+            let title = text(&["interactive", "button_reply", "title"])
+                .or_else(|| text(&["interactive", "list_reply", "title"]))
+                .or_else(|| text(&["interactive", "nfm_reply", "body"]))
+                .unwrap_or_else(|| "[interactive reply]".to_owned());
+            (title, None)
         }
-        other => (format!("[{other}]"), Some("other".into())),
+        "system" => (text(&["system", "body"]).unwrap_or_else(|| "[system message]".to_owned()), None),
+        "edit" => {
+            let new = text(&["edit", "message", "text", "body"])
+                .or_else(|| {
+                    let inner = str_at(m, &["edit", "message", "type"]).unwrap_or("");
+                    text(&["edit", "message", inner, "caption"])
+                })
+                .unwrap_or_else(|| "[edited a message]".to_owned());
+            (format!("Edited: {new}"), None)
+        }
+        "revoke" => ("This message was deleted".to_owned(), media("other")),
+        "request_welcome" => ("[opened the chat]".to_owned(), media("other")),
+        "unsupported" => {
+            let what = str_at(m, &["unsupported", "type"]).unwrap_or("message");
+            (format!("[unsupported message: {what}]"), media("other"))
+        }
+        other => (format!("[{other}]"), media("other")),
     }
 }
 
@@ -269,6 +374,53 @@ pub fn text_message_payload(
     )
 }
 
+/// An inbound text from a customer who uses a username and shares no
+/// number, as Meta sends it since 2026: no `from`, no `wa_id`; the BSUID in
+/// `from_user_id` and `contacts[].user_id`.
+pub fn bsuid_text_message_payload(
+    phone_number_id: &str,
+    user_id: &str,
+    username: &str,
+    profile_name: &str,
+    provider_message_id: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    envelope(
+        phone_number_id,
+        json!({
+            "contacts": [{"profile": {"name": profile_name, "username": username}, "user_id": user_id}],
+            "messages": [{
+                "from_user_id": user_id,
+                "id": provider_message_id,
+                "timestamp": at.timestamp().to_string(),
+                "type": "text",
+                "text": {"body": text},
+            }],
+        }),
+    )
+}
+
+/// A status of a message sent to a BSUID, as Meta sends it: no
+/// `recipient_id`, the BSUID in `recipient_user_id`.
+pub fn bsuid_status_payload(
+    phone_number_id: &str,
+    provider_message_id: &str,
+    status: MessageStatus,
+    user_id: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    envelope(
+        phone_number_id,
+        json!({"statuses": [{
+            "id": provider_message_id,
+            "status": status.as_str(),
+            "timestamp": at.timestamp().to_string(),
+            "recipient_user_id": user_id,
+        }]}),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,8 +463,9 @@ mod tests {
             }]
         );
         let events = parse(&text_message_payload("123", "34612345678", "Lucía", "wamid.B", "Hola", at)).unwrap();
-        assert!(matches!(&events[0], MetaEvent::Message { from, profile_name: Some(n), content, .. }
-            if from == "34612345678" && n == "Lucía" && content == "Hola"));
+        assert!(matches!(&events[0], MetaEvent::Message { sender, content, .. }
+            if sender.wa_id.as_deref() == Some("34612345678")
+                && sender.profile_name.as_deref() == Some("Lucía") && content == "Hola"));
         let events =
             parse(&failed_status_payload("123", "wamid.C", "1", at, 131026, "Undeliverable", "not on WhatsApp"))
                 .unwrap();
@@ -347,7 +500,7 @@ mod tests {
                 MetaEvent::Status { phone_number_id, status, .. } => format!("{phone_number_id}:{status}"),
             })
             .collect();
-        assert_eq!(contents, ["[image]", "[document: a.pdf]", "look", "P2:delivered"]);
+        assert_eq!(contents, ["[image]", "[document: a.pdf]", "Reacted 👍 to a message", "look", "P2:delivered"]);
     }
 
     #[test]

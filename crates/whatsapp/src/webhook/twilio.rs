@@ -26,6 +26,20 @@ pub fn verify_signature(auth_token: &str, url: &str, params: &[(String, String)]
     header.is_some_and(|h| constant_time_eq(h.trim().as_bytes(), sign(auth_token, url, params).as_bytes()))
 }
 
+/// The customer of an inbound Twilio message. Nothing is checked here: the
+/// webhook handler validates what it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TwilioSender {
+    pub from: String,
+    /// `WaId`: the sender's WhatsApp id (their number's digits).
+    pub wa_id: Option<String>,
+    /// `ExternalUserId` (Twilio's changelog also says
+    /// `ExternalUserIdentifier`): the sender's BSUID.
+    pub user_id: Option<String>,
+    pub parent_user_id: Option<String>,
+    pub profile_name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TwilioEvent {
     Status {
@@ -40,9 +54,10 @@ pub enum TwilioEvent {
         /// Our WhatsApp number (the To), without `whatsapp:`.
         receiver: String,
         provider_message_id: String,
-        /// The customer's number in E.164.
-        from: String,
-        profile_name: Option<String>,
+        /// The customer as Twilio names them: `From` without `whatsapp:`
+        /// (`+E164`, or a BSUID such as `US.1349…` for a customer who
+        /// shares no number), `WaId`, and the BSUID parameters.
+        sender: TwilioSender,
         content: String,
         media_type: Option<String>,
     },
@@ -78,11 +93,17 @@ pub fn parse(params: &[(String, String)]) -> Result<TwilioEvent, WebhookParseErr
             (None, Some(kind)) => format!("[{kind}]"),
             (None, None) => "[message]".to_owned(),
         };
+        let owned = |k: &str| get(params, k).map(str::to_owned);
         return Ok(TwilioEvent::Message {
             receiver,
             provider_message_id: sid.to_owned(),
-            from,
-            profile_name: get(params, "ProfileName").map(str::to_owned),
+            sender: TwilioSender {
+                from,
+                wa_id: owned("WaId"),
+                user_id: owned("ExternalUserId").or_else(|| owned("ExternalUserIdentifier")),
+                parent_user_id: owned("ParentExternalUserId"),
+                profile_name: owned("ProfileName"),
+            },
             content,
             media_type: media_type.map(str::to_owned),
         });

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use inbox_domain::channels::{Channel, ProviderKind, Secret};
-use inbox_types::{ChannelId, CompanyId, E164Phone, MessageText};
+use inbox_domain::provider::Recipient;
+use inbox_types::{ChannelId, CompanyId, E164Phone, MessageText, WaId};
 use inbox_whatsapp::{Providers, ProvidersConfig, SendFailure};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -53,12 +54,12 @@ pub fn providers_with_timeout(server: &MockServer, timeout: Duration) -> Provide
     })
 }
 
-pub fn phone(s: &str) -> E164Phone {
-    E164Phone::parse(s).unwrap()
+pub fn phone(s: &str) -> Recipient {
+    Recipient::Number(WaId::of_phone(&E164Phone::parse(s).unwrap()))
 }
 
 /// The customer every test writes to.
-pub fn to() -> E164Phone {
+pub fn to() -> Recipient {
     phone("+14155550100")
 }
 

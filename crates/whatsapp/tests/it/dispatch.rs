@@ -31,10 +31,10 @@ async fn providers_route_each_channel_to_its_provider() {
         ..ProvidersConfig::default()
     }));
 
-    assert_eq!(providers.send_text(&meta_channel(), &to(), &text("hi")).await.unwrap().0, "wamid.meta");
-    assert_eq!(providers.send_text(&twilio_channel(), &to(), &text("hi")).await.unwrap().0, "SMtwilio");
+    assert_eq!(providers.send_text(&meta_channel(), &to(), &text("hi")).await.unwrap().id.0, "wamid.meta");
+    assert_eq!(providers.send_text(&twilio_channel(), &to(), &text("hi")).await.unwrap().id.0, "SMtwilio");
     let sandboxed = providers.send_text(&sandbox_channel(), &to(), &text("hi")).await.unwrap();
-    assert!(sandboxed.0.starts_with("wamid.sandbox."), "{}", sandboxed.0);
+    assert!(sandboxed.id.0.starts_with("wamid.sandbox."), "{}", sandboxed.id.0);
 
     // Exactly one request each: the sandbox called neither.
     assert_eq!(meta.received_requests().await.unwrap().len(), 1);

@@ -34,7 +34,7 @@ async fn meta_receives_the_documented_request_and_its_wamid_is_returned() {
         .mount(&server)
         .await;
     let id = providers(&server).send_text(&meta_channel(), &to(), &text("Olá 👋 https://example.com")).await.unwrap();
-    assert_eq!(id.0, "wamid.HBgLMTQxNTU1NTAxMDAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA");
+    assert_eq!(id.id.0, "wamid.HBgLMTQxNTU1NTAxMDAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA");
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn meta_base_url_and_graph_version_are_configurable() {
         ..ProvidersConfig::default()
     });
     let id = providers.send_text(&meta_channel(), &to(), &text("hi")).await.unwrap();
-    assert_eq!(id.0, "wamid.B");
+    assert_eq!(id.id.0, "wamid.B");
 }
 
 #[tokio::test]

@@ -10,9 +10,9 @@ async fn the_sandbox_accepts_a_send_with_a_fresh_wamid_like_id() {
     let providers = Providers::new(ProvidersConfig::default());
     let first = providers.send_text(&sandbox_channel(), &to(), &text("hi")).await.unwrap();
     let second = providers.send_text(&sandbox_channel(), &to(), &text("hi")).await.unwrap();
-    let uuid = first.0.strip_prefix("wamid.sandbox.").unwrap();
-    assert_eq!(uuid.len(), 32, "{}", first.0);
-    assert!(uuid.chars().all(|c| c.is_ascii_hexdigit()), "{}", first.0);
+    let uuid = first.id.0.strip_prefix("wamid.sandbox.").unwrap();
+    assert_eq!(uuid.len(), 32, "{}", first.id.0);
+    assert!(uuid.chars().all(|c| c.is_ascii_hexdigit()), "{}", first.id.0);
     assert_ne!(first, second);
 }
 

@@ -28,7 +28,7 @@ async fn twilio_receives_a_form_with_whatsapp_addresses_and_basic_auth() {
         .mount(&server)
         .await;
     let id = providers(&server).send_text(&twilio_channel(), &to(), &text("Olá & bye=1")).await.unwrap();
-    assert_eq!(id.0, "SM0123456789abcdef0123456789abcdef");
+    assert_eq!(id.id.0, "SM0123456789abcdef0123456789abcdef");
 }
 
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn a_twilio_sender_stored_with_the_whatsapp_prefix_is_not_prefixed_twice()
     let credentials = json!({"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN});
     for sender in ["whatsapp:+14155238886", "14155238886"] {
         let ch = channel(ProviderKind::Twilio, sender, credentials.clone());
-        assert_eq!(providers(&server).send_text(&ch, &to(), &text("hi")).await.unwrap().0, "SM1");
+        assert_eq!(providers(&server).send_text(&ch, &to(), &text("hi")).await.unwrap().id.0, "SM1");
     }
 }
 
