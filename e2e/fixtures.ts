@@ -74,6 +74,30 @@ export async function api(request: APIRequestContext, method: 'POST' | 'PUT' | '
   expect(res.ok(), await res.text()).toBeTruthy();
 }
 
+/** WhatsApp delivering a callback's `value` (contacts, messages, ...) to our webhook, signed as Meta signs. */
+export async function metaCallback(request: APIRequestContext, tenant: Tenant, value: Record<string, unknown>) {
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{
+      id: 'WABA',
+      changes: [{
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: '15550000001', phone_number_id: tenant.phoneNumberId },
+          ...value,
+        },
+      }],
+    }],
+  });
+  const signature = 'sha256=' + createHmac('sha256', tenant.appSecret).update(body).digest('hex');
+  const res = await request.post(`${baseUrl()}/api/whatsapp/webhook`, {
+    data: body,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
 /** WhatsApp delivering a customer's message to our webhook, signed as Meta signs. */
 export async function inbound(request: APIRequestContext, tenant: Tenant, fromDigits: string, text: string, profileName = 'Customer') {
   const body = JSON.stringify({
