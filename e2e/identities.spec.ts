@@ -43,6 +43,5 @@ test('a username customer without a number is shown by name, found by username a
   const line = thread(page).getByRole('note').filter({ hasText: 'changed their phone number' });
   await expect(line).toBeVisible();
   await expect(thread(page).locator('.msg').filter({ hasText: 'changed their phone number' })).toHaveCount(0);
-  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/username-customer.png` });
-  else await page.screenshot({ path: 'test-results/username-customer.png' });
+  await page.screenshot({ path: test.info().outputPath('username-customer.png') });
 });
