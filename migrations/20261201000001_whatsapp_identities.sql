@@ -23,6 +23,14 @@ ALTER TABLE contacts
     -- Never a contact nobody can be matched to or answer.
     ADD CONSTRAINT contacts_has_identity CHECK (phone IS NOT NULL OR wa_id IS NOT NULL OR bsuid IS NOT NULL);
 
+-- The number of a contact WhatsApp has written from is WhatsApp's own id
+-- for it: inbound senders were stored as `+` and their wa_id's digits.
+UPDATE contacts c SET wa_id = substr(c.phone, 2)
+ WHERE c.phone IS NOT NULL
+   AND EXISTS (SELECT 1 FROM conversations v JOIN messages m
+                 ON m.company_id = v.company_id AND m.conversation_id = v.id
+               WHERE v.company_id = c.company_id AND v.contact_id = c.id AND m.direction = 'inbound');
+
 CREATE UNIQUE INDEX contacts_wa_key ON contacts (company_id, wa_key) WHERE wa_key IS NOT NULL;
 CREATE UNIQUE INDEX contacts_bsuid ON contacts (company_id, bsuid) WHERE bsuid IS NOT NULL;
 -- Search finds a customer without a number by username.

@@ -249,6 +249,42 @@ async fn stored_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inbox_domain::channels::Secret;
+    use inbox_types::{ChannelId, CompanyId};
+    use proptest::prelude::*;
+
+    fn meta_channel() -> Channel {
+        Channel {
+            id: ChannelId(uuid::Uuid::nil()),
+            company_id: CompanyId(uuid::Uuid::nil()),
+            provider: ProviderKind::Meta,
+            name: String::new(),
+            phone_number: None,
+            external_id: "106540352242922".into(),
+            credentials: Secret::new("{}"),
+            verify_token: None,
+            app_secret: None,
+            is_default: true,
+        }
+    }
+
+    proptest! {
+        /// WhatsApp's numbering is authoritative: whatever 6 to 15 digits it
+        /// delivers as a sender, the message is taken, under that wa_id.
+        #[test]
+        fn no_inbound_wa_id_of_6_to_15_digits_is_ever_refused(wa_id in "[0-9]{6,15}") {
+            let channel = meta_channel();
+            let body = meta::text_message_payload(&channel.external_id, &wa_id, "Ana", "wamid.P", "hi", Utc::now());
+            let events = meta::parse(&body).unwrap();
+            let changes = meta_changes(&[&channel], &events);
+            prop_assert_eq!(changes.len(), 1);
+            match &changes[0] {
+                Ok(Change::Inbound(_, m)) => prop_assert_eq!(m.from.wa_id.as_ref().map(WaId::as_str), Some(wa_id.as_str())),
+                Ok(_) => prop_assert!(false, "not an inbound message"),
+                Err(e) => prop_assert!(false, "refused: {}", e.message),
+            }
+        }
+    }
 
     #[test]
     fn a_sender_is_read_by_bsuid_or_by_a_plausible_number() {

@@ -336,7 +336,29 @@ async fn a_twilio_message_from_a_mexican_wa_id_or_a_bsuid_is_recorded(db: PgPool
     .await
     .unwrap();
     let url = app.url("/api/whatsapp/webhook/twilio");
-    for params in [
+    let from_number = |sid: &'static str, digits: &'static str, name: &'static str| {
+        vec![
+            ("MessageSid", sid),
+            ("SmsStatus", "received"),
+            ("To", "whatsapp:+14155238886"),
+            ("Body", "Oi"),
+            ("ProfileName", name),
+            ("WaId", digits),
+        ]
+    };
+    let mut forms = vec![
+        (from_number("SMbr1", "551187654321", "Brazil without the nine"), "whatsapp:+551187654321"),
+        (from_number("SMar1", "5491123456789", "Argentina"), "whatsapp:+5491123456789"),
+        (from_number("SMnew1", "14150550100", "A new range"), "whatsapp:+14150550100"),
+    ];
+    let numbers: Vec<Vec<(&str, &str)>> = forms
+        .iter_mut()
+        .map(|(params, from)| {
+            params.push(("From", from));
+            params.clone()
+        })
+        .collect();
+    for params in numbers.into_iter().chain([
         vec![
             ("MessageSid", "SMmx1"),
             ("SmsStatus", "received"),
@@ -356,7 +378,7 @@ async fn a_twilio_message_from_a_mexican_wa_id_or_a_bsuid_is_recorded(db: PgPool
             ("ProfileName", "Pablo"),
             ("ExternalUserId", "US.13491208655302741918"),
         ],
-    ] {
+    ]) {
         let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let signature = inbox_whatsapp::webhook::twilio::sign("tw-secret", &url, &params);
         let res = app
@@ -374,4 +396,7 @@ async fn a_twilio_message_from_a_mexican_wa_id_or_a_bsuid_is_recorded(db: PgPool
     assert_eq!(by_name("Lucía")["waId"], "5215512345678");
     assert_eq!(by_name("Pablo")["bsuid"], "US.13491208655302741918");
     assert_eq!(by_name("Pablo")["phoneNumber"], Value::Null);
+    assert_eq!(by_name("Brazil without the nine")["phoneNumber"], "+551187654321");
+    assert_eq!(by_name("Argentina")["waId"], "5491123456789");
+    assert_eq!(by_name("A new range")["phoneNumber"], "+14150550100");
 }
