@@ -33,6 +33,9 @@ UPDATE contacts c SET wa_id = substr(c.phone, 2)
 
 CREATE UNIQUE INDEX contacts_wa_key ON contacts (company_id, wa_key) WHERE wa_key IS NOT NULL;
 CREATE UNIQUE INDEX contacts_bsuid ON contacts (company_id, bsuid) WHERE bsuid IS NOT NULL;
+-- The contacts the key backfill walks, oldest first (after it: duplicates
+-- and customers known by BSUID only, a small set; no cost to other writes).
+CREATE INDEX contacts_without_key ON contacts (created_at, id) WHERE wa_key IS NULL;
 -- Search finds a customer without a number by username.
 CREATE INDEX contacts_username_trgm ON contacts USING gin (company_id, username gin_trgm_ops);
 

@@ -108,13 +108,15 @@ COMMIT;\n",
 fn contact() -> String {
     format!(
         "\\if :fresh\n\
-SELECT id, {CONTACT_COLUMNS} FROM contacts WHERE company_id = :company AND phone = '+1650' || CAST(:p AS text);\n\
+SELECT id, {CONTACT_COLUMNS} FROM contacts WHERE company_id = :company AND (bsuid = NULL \
+OR wa_key = '1650' || CAST(:p AS text) OR phone = '+1650' || CAST(:p AS text)) LIMIT 1;\n\
 INSERT INTO contacts (id, company_id, phone, wa_key, name, created_by, updated_by) \
 VALUES (gen_random_uuid(), :company, '+1650' || CAST(:p AS text), '1650' || CAST(:p AS text), NULL, :actor, :actor) \
 ON CONFLICT (company_id, phone) DO UPDATE SET updated_at = contacts.updated_at RETURNING id AS contact, {CONTACT_COLUMNS} \\gset\n\
 \\else\n\
 SELECT id AS contact, {CONTACT_COLUMNS} FROM contacts WHERE company_id = :company \
-AND phone = '+1415' || CAST(2000000 + :k AS text) \\gset\n\
+AND (bsuid = NULL OR wa_key = '1415' || CAST(2000000 + :k AS text) OR phone = '+1415' || CAST(2000000 + :k AS text)) \
+LIMIT 1 \\gset\n\
 \\endif\n"
     )
 }

@@ -16,22 +16,28 @@ use crate::error::{DomainError, DomainResult};
 /// were written. Idempotent; run by `inbox migrate` and at server start.
 pub async fn backfill_keys(db: &PgPool) -> DomainResult<u64> {
     let mut written = 0;
-    let mut after = uuid::Uuid::nil();
+    // Oldest first, as `duplicates` orders a group: of two contacts of one
+    // account, the older (the one to keep) takes the key. Ids need not
+    // follow age (rows imported or made by other clocks).
+    let mut after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> = None;
     loop {
-        let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT id, company_id, phone, wa_id FROM contacts \
-              WHERE wa_key IS NULL AND (wa_id IS NOT NULL OR phone IS NOT NULL) AND id > $1 \
-              ORDER BY id LIMIT 5000",
+        type Row = (uuid::Uuid, uuid::Uuid, Option<String>, Option<String>, chrono::DateTime<chrono::Utc>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, company_id, phone, wa_id, created_at FROM contacts \
+              WHERE wa_key IS NULL AND (wa_id IS NOT NULL OR phone IS NOT NULL) \
+                AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2)) \
+              ORDER BY created_at, id LIMIT 5000",
         )
-        .bind(after)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
         .fetch_all(db)
         .await?;
         let Some(last) = rows.last() else { break };
-        after = last.0;
+        after = Some((last.4, last.0));
         // One key per company within the batch; the statement checks the rest.
         let mut seen = HashSet::new();
         let (mut ids, mut keys) = (Vec::new(), Vec::new());
-        for (id, company, phone, wa_id) in rows {
+        for (id, company, phone, wa_id, _) in rows {
             let Some(digits) = wa_id.or_else(|| phone.map(|p| p.trim_start_matches('+').to_owned())) else { continue };
             let key = equivalence_key(&digits);
             if seen.insert((company, key.clone())) {

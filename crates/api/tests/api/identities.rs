@@ -346,7 +346,7 @@ async fn a_twilio_message_from_a_mexican_wa_id_or_a_bsuid_is_recorded(db: PgPool
             ("WaId", digits),
         ]
     };
-    let mut forms = vec![
+    let mut forms = [
         (from_number("SMbr1", "551187654321", "Brazil without the nine"), "whatsapp:+551187654321"),
         (from_number("SMar1", "5491123456789", "Argentina"), "whatsapp:+5491123456789"),
         (from_number("SMnew1", "14150550100", "A new range"), "whatsapp:+14150550100"),

@@ -7,6 +7,7 @@ mod concurrency;
 mod contacts_and_conversations;
 mod delivery;
 mod events;
+mod identities;
 mod inbound;
 mod listing;
 mod management;
