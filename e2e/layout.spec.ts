@@ -109,5 +109,5 @@ test("another company's chat id in the URL shows nothing of it", async ({ app: p
   await page.goto(`/?c=${foreign.id}`);
   await expect(page.getByRole('status').getByText('That chat no longer exists.')).toBeVisible();
   await expect(page.getByRole('main', { name: 'No chat open' })).toBeVisible();
-  await expect(page.getByText(foreign.contact.name ?? foreign.contact.phone)).toHaveCount(0);
+  await expect(page.getByText(foreign.contact.name ?? foreign.contact.phoneNumber)).toHaveCount(0);
 });

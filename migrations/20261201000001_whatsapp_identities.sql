@@ -20,8 +20,10 @@ ALTER TABLE contacts
     ADD COLUMN bsuid varchar(160) CHECK (length(bsuid) BETWEEN 4 AND 160),
     ADD COLUMN parent_bsuid varchar(160) CHECK (length(parent_bsuid) BETWEEN 4 AND 160),
     ADD COLUMN username varchar(100),
-    -- Never a contact nobody can be matched to or answer.
-    ADD CONSTRAINT contacts_has_identity CHECK (phone IS NOT NULL OR wa_id IS NOT NULL OR bsuid IS NOT NULL);
+    -- Never an active contact nobody can be matched to or answer (a contact
+    -- merged into another gives its identities up and is inactive).
+    ADD CONSTRAINT contacts_has_identity
+        CHECK (NOT is_active OR phone IS NOT NULL OR wa_id IS NOT NULL OR bsuid IS NOT NULL);
 
 -- The number of a contact WhatsApp has written from is WhatsApp's own id
 -- for it: inbound senders were stored as `+` and their wa_id's digits.
@@ -51,8 +53,13 @@ ALTER TABLE messages
 
 -- A callback event that could not be applied for a reason of ours is kept
 -- with a stable reason, listed for admins and replayed after a fix.
+-- `signer_channel_id` is the channel whose secret signed it: a replay may
+-- touch only the channels of that secret, as the webhook could. It is not
+-- a tenant key (a callback for a number no channel has is kept without a
+-- company when the signing secret is shared by several companies).
 ALTER TABLE webhook_events
     ADD COLUMN failure_reason varchar(40),
-    ADD COLUMN replayed_at timestamptz;
+    ADD COLUMN replayed_at timestamptz,
+    ADD COLUMN signer_channel_id uuid REFERENCES channels (id);
 UPDATE webhook_events SET failure_reason = 'unapplied' WHERE error IS NOT NULL;
 CREATE INDEX webhook_events_failed ON webhook_events (company_id, received_at DESC) WHERE error IS NOT NULL;

@@ -13,23 +13,37 @@ use inbox_domain::delivery::ProviderStatus;
 use inbox_domain::inbound::{InboundMessage, NumberChange};
 use inbox_domain::webhook_events::{self, Applied, Change, FailureReason, Unapplied};
 use inbox_domain::{DomainError, DomainResult};
-use inbox_types::{Bsuid, MessageKind, WaId};
+use inbox_types::{Bsuid, MessageKind, MessageStatus, WaId};
 use inbox_whatsapp::webhook::{meta, twilio};
 use sqlx::PgPool;
 
 /// The changes a Meta-format callback asks for. `signed_by` are the
 /// channels whose app secret signed it: only they may be touched.
 pub fn meta_changes(signed_by: &[&Channel], events: &[meta::MetaEvent]) -> Vec<Result<Change, Unapplied>> {
-    events
-        .iter()
-        .map(|event| match signed_by.iter().find(|c| c.external_id == meta_phone_number_id(event)) {
-            Some(channel) => meta_change(channel, event),
-            None => Err(Unapplied::new(
+    let mut changes = Vec::with_capacity(events.len());
+    for event in events {
+        let Some(channel) = signed_by.iter().find(|c| c.external_id == meta_phone_number_id(event)) else {
+            changes.push(Err(Unapplied::new(
                 FailureReason::UnknownChannel,
                 format!("unknown phone_number_id {}", meta_phone_number_id(event)),
-            )),
-        })
-        .collect()
+            )));
+            continue;
+        };
+        changes.push(meta_change(channel, event));
+        // The first status of a message sent to a number names the
+        // customer's BSUID, which Meta's answer to the send leaves out.
+        if let meta::MetaEvent::Status {
+            provider_message_id,
+            status: MessageStatus::Sent,
+            recipient_user_id: Some(id),
+            ..
+        } = event
+            && let Ok(bsuid) = Bsuid::parse(id)
+        {
+            changes.push(Ok(Change::RecipientBsuid(channel.company_id, provider_message_id.clone(), bsuid)));
+        }
+    }
+    changes
 }
 
 pub fn meta_phone_number_id(event: &meta::MetaEvent) -> &str {
@@ -157,13 +171,17 @@ pub fn twilio_change(channel: &Channel, event: twilio::TwilioEvent) -> Option<Re
 }
 
 /// Makes the events a callback could not apply visible: a WARN with the
-/// stored callback's id and a count by reason in `/metrics`.
-pub fn report(applied: &Applied) {
+/// stored callback's id and, for a callback as it arrives (not a replay of
+/// one counted already), a count by reason in `/metrics`.
+pub fn report(applied: &Applied, replay: bool) {
     for failure in &applied.failures {
-        metrics::counter!("inbox_webhook_events_failed_total", "reason" => failure.reason.as_str()).increment(1);
+        if !replay {
+            metrics::counter!("inbox_webhook_events_failed_total", "reason" => failure.reason.as_str()).increment(1);
+        }
         tracing::warn!(
             webhook_event_id = ?applied.event_id,
             reason = failure.reason.as_str(),
+            replay,
             "a webhook event was not applied (kept for `inbox replay-webhooks --failed`): {}",
             failure.message
         );
@@ -180,57 +198,72 @@ pub struct ReplaySummary {
 }
 
 /// Applies every failed callback received since `since` again, with the
-/// channels and rules as they are now.
+/// channels and rules as they are now. One callback that cannot be read or
+/// applied is reported and left failing; the others go on.
 pub async fn replay_failed(db: &PgPool, since: Option<DateTime<Utc>>) -> DomainResult<ReplaySummary> {
     let mut summary = ReplaySummary::default();
     for stored in webhook_events::failed_since(db, since).await? {
-        let changes = stored_changes(db, &stored).await?;
-        let applied = webhook_events::replay(db, stored.id, changes).await?;
-        report(&applied);
         summary.replayed += 1;
-        if applied.failures.is_empty() {
-            summary.fixed += 1;
-        } else {
-            summary.still_failing += 1;
+        let replayed = async {
+            let changes = stored_changes(db, &stored).await?;
+            webhook_events::replay(db, stored.id, changes).await
+        };
+        match replayed.await {
+            Ok(applied) if applied.failures.is_empty() => summary.fixed += 1,
+            Ok(applied) => {
+                report(&applied, true);
+                summary.still_failing += 1;
+            }
+            Err(e) => {
+                tracing::warn!(webhook_event_id = %stored.id, error = %e, "a failed webhook callback could not be replayed");
+                summary.still_failing += 1;
+            }
         }
     }
     Ok(summary)
 }
 
-/// A stored callback read again, as the webhook read it when it came.
+/// A stored callback read again, as the webhook read it when it came: only
+/// the channels of the secret that signed it may be touched.
 async fn stored_changes(
     db: &PgPool,
     stored: &webhook_events::StoredCallback,
 ) -> DomainResult<Vec<Result<Change, Unapplied>>> {
     let provider: ProviderKind = stored.provider.parse().map_err(DomainError::internal)?;
-    let unreadable = |e: String| vec![Err(Unapplied::new(FailureReason::Unapplied, e))];
-    // The channel it was stored with: the one whose secret signed it.
-    let mut conn = db.acquire().await?;
-    let channel = match (stored.company_id, stored.channel_id) {
-        (Some(company), Some(channel)) => {
-            Some(channels::find(&mut *conn, inbox_types::CompanyId(company), inbox_types::ChannelId(channel)).await?)
-        }
-        _ => None,
-    };
-    drop(conn);
-    let Some(channel) = channel else {
-        return Ok(unreadable("the callback names no channel of ours; nothing to replay it with".into()));
+    // What it failed for stays said when it cannot be read again.
+    let unreadable = |why: &str| {
+        let said = stored.error.as_deref().unwrap_or("failed");
+        vec![Err(Unapplied::new(FailureReason::Unapplied, format!("{said} (replay: {why})")))]
     };
     Ok(match provider {
         ProviderKind::Meta | ProviderKind::Sandbox => {
+            let all = channels::meta_format_channels(db).await?;
+            let signer = stored.signer_channel_id.or(stored.channel_id);
+            let Some(secret) = all
+                .iter()
+                .find(|c| Some(c.id.0) == signer)
+                .and_then(|c| c.app_secret.as_ref().map(|s| s.expose().to_owned()))
+            else {
+                return Ok(unreadable("the channel that signed it is gone"));
+            };
             let events = match meta::parse(&serde_json::to_vec(&stored.payload).unwrap_or_default()) {
                 Ok(events) => events,
-                Err(e) => return Ok(unreadable(e.to_string())),
+                Err(e) => return Ok(unreadable(&e.to_string())),
             };
-            let all = channels::meta_format_channels(db).await?;
-            let secret = channel.app_secret.as_ref().map(|s| s.expose().to_owned());
-            let signed_by: Vec<&Channel> = all
-                .iter()
-                .filter(|c| c.app_secret.as_ref().map(|s| s.expose()) == secret.as_deref() && secret.is_some())
-                .collect();
+            let signed_by: Vec<&Channel> =
+                all.iter().filter(|c| c.app_secret.as_ref().is_some_and(|s| s.expose() == secret)).collect();
             meta_changes(&signed_by, &events)
         }
         ProviderKind::Twilio => {
+            let (Some(company), Some(channel)) = (stored.company_id, stored.channel_id) else {
+                return Ok(unreadable("it names no channel of ours"));
+            };
+            let channel =
+                match channels::find(db, inbox_types::CompanyId(company), inbox_types::ChannelId(channel)).await {
+                    Ok(channel) => channel,
+                    Err(DomainError::ChannelNotConfigured) => return Ok(unreadable("its channel is gone")),
+                    Err(e) => return Err(e),
+                };
             let params: Vec<(String, String)> = stored
                 .payload
                 .as_object()
@@ -240,7 +273,7 @@ async fn stored_changes(
                 .collect();
             match twilio::parse(&params) {
                 Ok(event) => twilio_change(&channel, event).into_iter().collect(),
-                Err(e) => unreadable(e.to_string()),
+                Err(e) => unreadable(&e.to_string()),
             }
         }
     })

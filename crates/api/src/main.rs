@@ -90,6 +90,10 @@ enum Command {
         /// move into KEEP's conversation and it is deactivated.
         #[arg(long, num_args = 2, value_names = ["KEEP", "DUPLICATE"])]
         merge: Option<Vec<uuid::Uuid>>,
+        /// With --merge: merge contacts whose numbers differ (e.g. a
+        /// customer known by BSUID alone who is the one with a number).
+        #[arg(long, requires = "merge")]
+        force: bool,
     },
     /// Which typed numbers a company sends to: `valid` (the default) or
     /// `possible` (also ranges the phone library does not list yet).
@@ -256,9 +260,9 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                 done.replayed, done.fixed, done.still_failing
             );
         }
-        Command::Doctor { merge } => {
+        Command::Doctor { merge, force } => {
             let db = connect(config, false).await?;
-            doctor(&db, merge).await?;
+            doctor(&db, merge, force).await?;
         }
         Command::SetNumberRule { company, rule } => {
             let db = connect(config, false).await?;
@@ -357,14 +361,14 @@ async fn migrate(db: &PgPool) -> anyhow::Result<()> {
 
 /// `inbox doctor`: reports contacts that are one WhatsApp account, or
 /// merges a pair.
-async fn doctor(db: &PgPool, merge: Option<Vec<uuid::Uuid>>) -> anyhow::Result<()> {
+async fn doctor(db: &PgPool, merge: Option<Vec<uuid::Uuid>>, force: bool) -> anyhow::Result<()> {
     if let Some([keep, duplicate]) = merge.as_deref() {
         let company: uuid::Uuid = sqlx::query_scalar("SELECT company_id FROM contacts WHERE id = $1")
             .bind(keep)
             .fetch_optional(db)
             .await?
             .with_context(|| format!("no contact {keep}"))?;
-        let merged = identities::merge(db, CompanyId(company), ContactId(*keep), ContactId(*duplicate))
+        let merged = identities::merge(db, CompanyId(company), ContactId(*keep), ContactId(*duplicate), force)
             .await
             .map_err(explain)?;
         println!("merged {duplicate} into {keep}: {} messages moved", merged.messages_moved);

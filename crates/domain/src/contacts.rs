@@ -4,7 +4,7 @@
 use inbox_types::dto::ContactDto;
 use inbox_types::identity::equivalence_key;
 use inbox_types::{Bsuid, CompanyId, ContactId, E164Phone, UserId, WaId};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 use crate::error::{DomainError, DomainResult};
 use crate::perf::{Operation, timed};
@@ -273,16 +273,27 @@ async fn learn(
     {
         return Ok(row.into());
     }
-    let updated: ContactRow = sqlx::query_as(concat!(
+    if let (Some(stored), Some(new)) = (row.bsuid.as_deref(), bsuid) {
+        // Meta makes a new BSUID when a number changes hands: this may be
+        // another person on a recycled number. Never re-pointed silently.
+        tracing::warn!(contact_id = %row.id, stored, new, "a contact's number arrived with another BSUID; kept the stored one");
+    }
+    // A concurrent write may take an id between the checks and the update:
+    // then nothing is learned this time (a savepoint keeps the caller's
+    // transaction usable), and the next message tries again.
+    let mut savepoint = conn.begin().await?;
+    let updated: Result<ContactRow, sqlx::Error> = sqlx::query_as(concat!(
         "UPDATE contacts c SET \
-            wa_id = COALESCE($3, c.wa_id), \
+            wa_id = CASE WHEN $3::text IS NULL OR EXISTS (SELECT 1 FROM contacts o \
+                           WHERE o.company_id = $1 AND o.wa_key = $4 AND o.id <> c.id) \
+                          THEN c.wa_id ELSE $3 END, \
             wa_key = CASE WHEN $4::text IS NULL OR EXISTS (SELECT 1 FROM contacts o \
                            WHERE o.company_id = $1 AND o.wa_key = $4 AND o.id <> c.id) \
                           THEN c.wa_key ELSE $4 END, \
             phone = CASE WHEN $5::text IS NULL OR EXISTS (SELECT 1 FROM contacts o \
                            WHERE o.company_id = $1 AND o.phone = $5 AND o.id <> c.id) \
                           THEN c.phone ELSE $5 END, \
-            bsuid = CASE WHEN $6::text IS NULL OR EXISTS (SELECT 1 FROM contacts o \
+            bsuid = CASE WHEN $6::text IS NULL OR c.bsuid IS NOT NULL OR EXISTS (SELECT 1 FROM contacts o \
                            WHERE o.company_id = $1 AND o.bsuid = $6 AND o.id <> c.id) \
                           THEN c.bsuid ELSE $6 END, \
             parent_bsuid = COALESCE($7, c.parent_bsuid), \
@@ -302,9 +313,24 @@ async fn learn(
     .bind(username)
     .bind(name)
     .bind(actor.map(|a| a.0))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(updated.into())
+    .fetch_one(&mut *savepoint)
+    .await;
+    match updated {
+        Ok(updated) => {
+            savepoint.commit().await?;
+            Ok(updated.into())
+        }
+        Err(e) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            tracing::info!(contact_id = %row.id, "an identity was taken concurrently; not recorded this time");
+            Ok(row.into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 /// Records what a provider's answer to a send says of the recipient (Meta's
@@ -333,6 +359,29 @@ pub async fn learn_from_receipt(db: &sqlx::PgPool, contact: &Contact, receipt: &
     }
 }
 
+/// Records the BSUID a status names on the contact its message went to,
+/// when that contact has none (and no other contact has it). One statement
+/// that changes nothing in the common case.
+pub async fn learn_recipient_bsuid(
+    conn: &mut PgConnection,
+    company_id: CompanyId,
+    provider_message_id: &str,
+    bsuid: &Bsuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE contacts c SET bsuid = $3, updated_at = now() \
+          WHERE c.company_id = $1 AND c.bsuid IS NULL \
+            AND c.id = (SELECT contact_id FROM messages WHERE company_id = $1 AND provider_message_id = $2) \
+            AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.company_id = $1 AND o.bsuid = $3)",
+    )
+    .bind(company_id.0)
+    .bind(provider_message_id)
+    .bind(bsuid.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A customer's new number or BSUID (WhatsApp's `user_changed_number` and
 /// `user_changed_user_id`): the contact found by its old identity takes the
 /// new ones, unless another contact of the company already has them.
@@ -350,7 +399,8 @@ pub async fn change_number(
         return Ok(None);
     }
     let new_phone = new_wa_id.filter(|w| !w.as_str().starts_with('0')).map(WaId::plus_digits);
-    let updated: Option<ContactRow> = sqlx::query_as(concat!(
+    let mut savepoint = conn.begin().await?;
+    let updated: Result<Option<ContactRow>, sqlx::Error> = sqlx::query_as(concat!(
         "UPDATE contacts c SET wa_id = COALESCE($4, c.wa_id), wa_key = COALESCE($5, c.wa_key), \
                 phone = COALESCE($6, c.phone), bsuid = COALESCE($7, c.bsuid), updated_at = now() \
           WHERE c.id = (SELECT id FROM contacts WHERE company_id = $1 AND (bsuid = $2 OR wa_key = $3) \
@@ -367,8 +417,20 @@ pub async fn change_number(
     .bind(new_wa_id.map(WaId::key))
     .bind(new_phone)
     .bind(new_bsuid.map(Bsuid::as_str))
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(&mut *savepoint)
+    .await;
+    let updated = match updated {
+        Ok(updated) => {
+            savepoint.commit().await?;
+            updated
+        }
+        // Another contact took the new number meanwhile: as if it had it.
+        Err(e) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            None
+        }
+        Err(e) => return Err(e),
+    };
     Ok(updated.map(Contact::from))
 }
 

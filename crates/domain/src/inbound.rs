@@ -60,6 +60,13 @@ async fn changed_number(
         tracing::info!(contact_id = %moved.id, "a customer changed their WhatsApp number");
         return Ok((moved, contacts::Ensured::Found));
     }
+    // No contact had the old identity, or another contact already is the
+    // new one: the line goes to the new identity's contact, and the two
+    // stay apart for an admin to merge (`inbox doctor --merge`).
+    tracing::warn!(
+        provider_message_id = %m.provider_message_id,
+        "a customer's number change could not move their contact; the line goes to the new number's contact"
+    );
     let new = Identity { wa_id: change.wa_id.clone(), bsuid: change.bsuid.clone(), ..Identity::default() };
     let who = if new.wa_id.is_some() || new.bsuid.is_some() { &new } else { &m.from };
     contacts::ensure(conn, company_id, who, m.profile_name.as_deref(), None)

@@ -181,9 +181,11 @@ pub(crate) async fn deliver(
     };
     let e = match answer {
         Ok(receipt) => {
+            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: receipt.id.0.clone() };
+            // `sent` first: the contact's new ids can wait, the message cannot.
+            let status = out.record_sent(db, accepted).await;
             contacts::learn_from_receipt(db, contact, &receipt).await;
-            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: receipt.id.0 };
-            return out.record_sent(db, accepted).await;
+            return status;
         }
         Err(e) => e,
     };

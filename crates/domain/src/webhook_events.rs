@@ -1,11 +1,12 @@
 //! Raw provider callbacks, kept for audit and to drop repeated deliveries.
 
-use inbox_types::{ChannelId, CompanyId};
+use inbox_types::{Bsuid, ChannelId, CompanyId};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::auth::Principal;
 use crate::channels::ProviderKind;
+use crate::contacts;
 use crate::delivery::{self, ProviderStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::inbound::{self, InboundMessage};
@@ -27,33 +28,23 @@ pub enum Recorded {
 /// Stores a callback as received, or finds the earlier copy of the same
 /// body. With `processed`, the row is stored as already processed: for a
 /// caller that applies the callback in the same transaction, so the row and
-/// its effects commit (or vanish) together.
-#[allow(clippy::too_many_arguments)]
-async fn record_in(
-    conn: &mut PgConnection,
-    provider: ProviderKind,
-    company_id: Option<CompanyId>,
-    channel_id: Option<ChannelId>,
-    raw: &[u8],
-    payload: &serde_json::Value,
-    signature_valid: bool,
-    processed: bool,
-) -> DomainResult<Recorded> {
-    let hash = Sha256::digest(raw).to_vec();
+/// its effects commit (or vanish) together. Only signed callbacks are kept.
+async fn record_in(conn: &mut PgConnection, c: &Callback<'_>, processed: bool) -> DomainResult<Recorded> {
+    let hash = Sha256::digest(c.raw).to_vec();
     let id: Option<uuid::Uuid> = sqlx::query_scalar(
         "INSERT INTO webhook_events (id, company_id, channel_id, provider, payload_sha256, payload, signature_valid, \
-                                     processed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END) \
+                                     processed_at, signer_channel_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, true, CASE WHEN $7 THEN now() END, $8) \
          ON CONFLICT (provider, payload_sha256) DO NOTHING RETURNING id",
     )
     .bind(uuid::Uuid::now_v7())
-    .bind(company_id.map(|c| c.0))
-    .bind(channel_id.map(|c| c.0))
-    .bind(provider.as_str())
+    .bind(c.company_id.map(|c| c.0))
+    .bind(c.channel_id.map(|c| c.0))
+    .bind(c.provider.as_str())
     .bind(&hash)
-    .bind(payload)
-    .bind(signature_valid)
+    .bind(c.payload)
     .bind(processed)
+    .bind(c.signer_channel_id.map(|c| c.0))
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = id {
@@ -63,7 +54,7 @@ async fn record_in(
         "SELECT id, processed_at IS NOT NULL AND error IS NULL FROM webhook_events \
           WHERE provider = $1 AND payload_sha256 = $2",
     )
-    .bind(provider.as_str())
+    .bind(c.provider.as_str())
     .bind(&hash)
     .fetch_one(&mut *conn)
     .await?;
@@ -87,8 +78,11 @@ pub async fn finish(db: impl sqlx::PgExecutor<'_>, id: uuid::Uuid, failures: &[U
 /// A verified callback, as it is stored.
 pub struct Callback<'a> {
     pub provider: ProviderKind,
+    /// The company it is for (None when that is not one company's).
     pub company_id: Option<CompanyId>,
     pub channel_id: Option<ChannelId>,
+    /// The channel whose secret signed it.
+    pub signer_channel_id: Option<ChannelId>,
     pub raw: &'a [u8],
     pub payload: &'a serde_json::Value,
 }
@@ -98,6 +92,10 @@ pub struct Callback<'a> {
 pub enum Change {
     Status(CompanyId, ProviderStatus),
     Inbound(CompanyId, Box<InboundMessage>),
+    /// A status named the recipient's BSUID: the contact of the message
+    /// (a provider id) learns it, so the customer stays one contact if they
+    /// later write without sharing their number.
+    RecipientBsuid(CompanyId, String, Bsuid),
 }
 
 /// Why an event of a signed callback was not applied: always a reason of
@@ -144,12 +142,20 @@ pub struct Applied {
     pub event_id: Option<uuid::Uuid>,
     /// The events that were not applied, each with its reason.
     pub failures: Vec<Unapplied>,
+    /// Some failed for a fault on our side (the database): the provider
+    /// should deliver the callback again (answer 5xx).
+    pub deliver_again: bool,
 }
 
 async fn apply_in(conn: &mut PgConnection, change: &Change) -> Result<(), DomainError> {
     match change {
         Change::Status(company_id, s) => delivery::apply_provider_status_in(conn, *company_id, s).await.map(drop),
         Change::Inbound(company_id, m) => inbound::record_inbound_message_in(conn, *company_id, m).await.map(drop),
+        Change::RecipientBsuid(company_id, provider_message_id, bsuid) => {
+            contacts::learn_recipient_bsuid(conn, *company_id, provider_message_id, bsuid)
+                .await
+                .map_err(DomainError::from)
+        }
     }
 }
 
@@ -164,7 +170,7 @@ async fn apply_in(conn: &mut PgConnection, change: &Change) -> Result<(), Domain
 /// and replayed.
 pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Unapplied>>) -> DomainResult<Applied> {
     let mut tx = db.begin().await?;
-    let recorded = record_in(&mut tx, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true, true).await?;
+    let recorded = record_in(&mut tx, &c, true).await?;
     let id = match recorded {
         Recorded::Done => {
             tracing::info!("repeated webhook delivery ignored");
@@ -185,13 +191,13 @@ pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Una
             finish(&mut *tx, id, &failures).await?;
         }
         tx.commit().await?;
-        return Ok(Applied { event_id: Some(id), failures });
+        return Ok(Applied { event_id: Some(id), failures, deliver_again: false });
     };
     tx.rollback().await?;
     tracing::info!(error = %first_failure, "webhook events applied one by one after a failure");
 
     let mut conn = db.acquire().await?;
-    let recorded = record_in(&mut conn, c.provider, c.company_id, c.channel_id, c.raw, c.payload, true, false).await?;
+    let recorded = record_in(&mut conn, &c, false).await?;
     drop(conn);
     let id = match recorded {
         Recorded::Done => return Ok(Applied::default()),
@@ -204,7 +210,7 @@ pub async fn apply(db: &PgPool, c: Callback<'_>, changes: Vec<Result<Change, Una
 /// stored callback `id`.
 async fn apply_each(db: &PgPool, id: uuid::Uuid, changes: Vec<Result<Change, Unapplied>>) -> DomainResult<Applied> {
     let mut failures = Vec::new();
-    let mut retry_later = false;
+    let mut deliver_again = false;
     for change in changes {
         let change = match change {
             Ok(change) => change,
@@ -219,15 +225,12 @@ async fn apply_each(db: &PgPool, id: uuid::Uuid, changes: Vec<Result<Change, Una
             tx.commit().await.map_err(DomainError::from)
         };
         if let Err(e) = applied.await {
-            retry_later |= !e.is_client_facing();
+            deliver_again |= !e.is_client_facing();
             failures.push(Unapplied::new(FailureReason::Unapplied, e.to_string()));
         }
     }
     finish(db, id, &failures).await?;
-    if retry_later {
-        return Err(DomainError::internal("a webhook event could not be applied; deliver it again"));
-    }
-    Ok(Applied { event_id: Some(id), failures })
+    Ok(Applied { event_id: Some(id), failures, deliver_again })
 }
 
 /// A stored callback whose events did not all apply.
@@ -267,8 +270,10 @@ pub struct StoredCallback {
     pub id: uuid::Uuid,
     pub company_id: Option<uuid::Uuid>,
     pub channel_id: Option<uuid::Uuid>,
+    pub signer_channel_id: Option<uuid::Uuid>,
     pub provider: String,
     pub payload: serde_json::Value,
+    pub error: Option<String>,
 }
 
 /// Every failed, signed callback received since `since`, oldest first.
@@ -277,7 +282,7 @@ pub async fn failed_since(
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> DomainResult<Vec<StoredCallback>> {
     Ok(sqlx::query_as(
-        "SELECT id, company_id, channel_id, provider, payload FROM webhook_events \
+        "SELECT id, company_id, channel_id, signer_channel_id, provider, payload, error FROM webhook_events \
           WHERE error IS NOT NULL AND signature_valid AND ($1::timestamptz IS NULL OR received_at >= $1) \
           ORDER BY received_at, id",
     )

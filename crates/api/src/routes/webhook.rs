@@ -108,20 +108,33 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     let (payload, events) = meta::parse_signed(&raw);
     let events = events.map_err(|e| ApiError::malformed("body", e.to_string()))?;
     let channel_of = |phone_number_id: &str| signed_by.iter().find(|c| c.external_id == phone_number_id).copied();
-    // Kept under the channel it is for, else under the signer's, so its
-    // company's admins see a callback for a number not set up yet.
-    let kept_with = events.iter().find_map(|e| channel_of(callbacks::meta_phone_number_id(e))).unwrap_or(signer);
+    // Kept under the channel it is for; a callback for a number no channel
+    // has is its signer's company's only when the secret is that company's
+    // alone (one Meta app may serve many companies: none may see another's).
+    let first = events.iter().find_map(|e| channel_of(callbacks::meta_phone_number_id(e)));
+    let one_company = signed_by.iter().all(|c| c.company_id == signer.company_id);
+    let kept_with = first.or(one_company.then_some(signer));
     let callback = Callback {
-        provider: kept_with.provider,
-        company_id: Some(kept_with.company_id),
-        channel_id: Some(kept_with.id),
+        provider: kept_with.map_or(signer.provider, |c| c.provider),
+        company_id: kept_with.map(|c| c.company_id),
+        channel_id: kept_with.map(|c| c.id),
+        signer_channel_id: Some(signer.id),
         raw: &raw,
         payload: &payload,
     };
     let changes = callbacks::meta_changes(&signed_by, &events);
     let applied = webhook_events::apply(&state.db, callback, changes).await?;
-    callbacks::report(&applied);
-    Ok(HttpResponse::Ok().finish())
+    answer(&applied, HttpResponse::Ok().finish())
+}
+
+/// Reports what a callback could not apply, and answers: 500 when a fault
+/// on our side should make the provider deliver it again.
+fn answer(applied: &webhook_events::Applied, ok: HttpResponse) -> ApiResult<HttpResponse> {
+    callbacks::report(applied, false);
+    if applied.deliver_again {
+        return Err(ApiError::Domain(DomainError::internal("a webhook event could not be applied; deliver it again")));
+    }
+    Ok(ok)
 }
 
 /// Twilio's status callbacks and inbound messages, signed with
@@ -175,13 +188,13 @@ pub async fn receive_twilio(
         provider: ProviderKind::Twilio,
         company_id: Some(channel.company_id),
         channel_id: Some(channel.id),
+        signer_channel_id: Some(channel.id),
         raw: &raw,
         payload: &payload,
     };
     let changes = callbacks::twilio_change(&channel, event).into_iter().collect();
     let applied = webhook_events::apply(&state.db, callback, changes).await?;
-    callbacks::report(&applied);
-    Ok(twiml())
+    answer(&applied, twiml())
 }
 
 /// The fields of Twilio's form post that Inbox reads (Twilio sends more,

@@ -102,3 +102,91 @@ async fn a_replay_of_an_event_that_still_fails_keeps_it_listed_and_a_since_filte
     let res = app.as_a(Method::GET, "/api/webhook-events/failed?limit=0").send().await.unwrap();
     expect_error(res, 422, "VALIDATION_ERROR").await;
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn with_one_meta_app_for_two_companies_neither_sees_the_others_unset_number_and_a_replay_still_works(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    make_a_admin(&app).await;
+    sqlx::query("UPDATE users SET role = 'admin' WHERE company_id = $1")
+        .bind(app.b.company.0)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // B's channel is signed by the same app as A's: one Meta app, two businesses.
+    sqlx::query("UPDATE channels SET app_secret = 'secret-acme' WHERE company_id = $1")
+        .bind(app.b.company.0)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let body = meta::text_message_payload(NEW_NUMBER_ID, "5215512345678", "Lucía", "wamid.SHARED", "hola", Utc::now());
+    assert_eq!(app.post_meta_signed(body, "secret-acme").await.status(), 200);
+    for list in [failed_list(&app).await, app.as_b(Method::GET, "/api/webhook-events/failed").send().await.unwrap()] {
+        let listed: Value = list.json().await.unwrap();
+        assert_eq!(listed["events"], json!([]), "a number of neither company: shown to neither");
+    }
+    // B sets the number up; the replay applies it to B, whose app signed it.
+    channels::create(
+        &app.db,
+        app.b.company,
+        NewChannel {
+            provider: ProviderKind::Meta,
+            name: "B's second number".into(),
+            phone_number: None,
+            external_id: NEW_NUMBER_ID.into(),
+            credentials: json!({"access_token": "EAAG-globex"}),
+            verify_token: None,
+            app_secret: Some("secret-acme".into()),
+            is_default: false,
+        },
+    )
+    .await
+    .unwrap();
+    let done = inbox_api::callbacks::replay_failed(&app.db, None).await.unwrap();
+    assert_eq!(done.fixed, 1);
+    let company: uuid::Uuid =
+        sqlx::query_scalar("SELECT company_id FROM messages WHERE provider_message_id = 'wamid.SHARED'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(company, app.b.company.0);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_replay_goes_on_past_a_callback_whose_signing_channel_is_gone(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // Two failed callbacks: one signed by B (whose channel then goes), one by A.
+    let gone = meta::text_message_payload(NEW_NUMBER_ID, "447700900123", "Ann", "wamid.GONE", "hi", Utc::now());
+    assert_eq!(app.post_meta_signed(gone, "secret-globex").await.status(), 200);
+    let later = meta::text_message_payload("100000000000888", "447700900124", "Bo", "wamid.LATER", "hi", Utc::now());
+    assert_eq!(app.post_meta_signed(later, "secret-acme").await.status(), 200);
+    sqlx::query("UPDATE channels SET is_active = false WHERE company_id = $1")
+        .bind(app.b.company.0)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    channels::create(
+        &app.db,
+        app.a.company,
+        NewChannel {
+            provider: ProviderKind::Meta,
+            name: "A's third number".into(),
+            phone_number: None,
+            external_id: "100000000000888".into(),
+            credentials: json!({"access_token": "EAAG-acme"}),
+            verify_token: None,
+            app_secret: Some("secret-acme".into()),
+            is_default: false,
+        },
+    )
+    .await
+    .unwrap();
+    let done = inbox_api::callbacks::replay_failed(&app.db, None).await.unwrap();
+    assert_eq!((done.replayed, done.fixed, done.still_failing), (2, 1, 1));
+    assert_eq!(messages_with(&app, "wamid.LATER").await, 1);
+    assert_eq!(messages_with(&app, "wamid.GONE").await, 0);
+    let error: String = sqlx::query_scalar("SELECT error FROM webhook_events WHERE error IS NOT NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(error.contains("unknown phone_number_id") && error.contains("gone"), "{error}");
+}

@@ -400,3 +400,87 @@ async fn a_twilio_message_from_a_mexican_wa_id_or_a_bsuid_is_recorded(db: PgPool
     assert_eq!(by_name("Argentina")["waId"], "5491123456789");
     assert_eq!(by_name("A new range")["phoneNumber"], "+14150550100");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_customer_messaged_by_number_who_later_hides_it_stays_in_the_same_chat(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    let sent = app.send_as_a("+14155550123", "Your table is booked").await;
+    let wamid = app.provider_id_of(sent["messageId"].as_str().unwrap()).await;
+    let bsuid = "US.20491208655302741918";
+    // Meta's `sent` status names the customer's BSUID (the send's answer
+    // did not: it was sent to a number).
+    let status = meta_callback(
+        &app,
+        json!({
+            "contacts": [{"profile": {"name": "Ben"}, "wa_id": "14155550123", "user_id": bsuid}],
+            "statuses": [{"id": wamid, "status": "sent", "timestamp": Utc::now().timestamp().to_string(),
+                          "recipient_id": "14155550123", "recipient_user_id": bsuid}],
+        }),
+    );
+    assert_eq!(app.post_meta_signed(status, META_SECRET).await.status(), 200);
+    // The customer adopts a username: their reply carries no number.
+    let reply = meta::bsuid_text_message_payload(
+        &app.a.phone_number_id,
+        bsuid,
+        "@ben",
+        "Ben",
+        "wamid.hidden.1",
+        "See you at eight",
+        Utc::now(),
+    );
+    assert_eq!(app.post_meta_signed(reply, META_SECRET).await.status(), 200);
+    assert_eq!(app.contacts_of_a().await, 1);
+    let conversations = app.conversations_of_a().await;
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0]["id"], sent["conversationId"]);
+    assert_eq!(conversations[0]["contact"]["username"], "@ben");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_changed_bsuid_moves_the_contact_and_a_changed_number_taken_by_another_contact_moves_nothing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let old = "US.30491208655302741918";
+    let new = "US.40491208655302741918";
+    let first =
+        meta::bsuid_text_message_payload(&app.a.phone_number_id, old, "@cy", "Cy", "wamid.cy.1", "hi", Utc::now());
+    assert_eq!(app.post_meta_signed(first, META_SECRET).await.status(), 200);
+    // Meta's user_changed_user_id: no number, the old BSUID in previous_user_id.
+    let changed = meta_callback(
+        &app,
+        json!({"messages": [{"from_user_id": new, "id": "wamid.cy.sys", "timestamp": Utc::now().timestamp().to_string(),
+            "type": "system", "system": {"body": "Cy's account changed", "type": "user_changed_user_id",
+                                         "user_id": new, "previous_user_id": old}}]}),
+    );
+    assert_eq!(app.post_meta_signed(changed, META_SECRET).await.status(), 200);
+    let after = meta::bsuid_text_message_payload(
+        &app.a.phone_number_id,
+        new,
+        "@cy",
+        "Cy",
+        "wamid.cy.2",
+        "me again",
+        Utc::now(),
+    );
+    assert_eq!(app.post_meta_signed(after, META_SECRET).await.status(), 200);
+    let conversations = app.conversations_of_a().await;
+    assert_eq!(conversations.len(), 1, "{conversations:#?}");
+    assert_eq!(conversations[0]["contact"]["bsuid"], new);
+    assert_eq!(app.messages_in(conversations[0]["id"].as_str().unwrap()).await.len(), 3);
+
+    // Another customer already has the number Dee changes to: nothing is
+    // moved onto that contact; the line shows in that number's chat.
+    for (wa_id, id) in [("447700900001", "wamid.dee.1"), ("447700900002", "wamid.eve.1")] {
+        let body = meta::text_message_payload(&app.a.phone_number_id, wa_id, id, id, "hello", Utc::now());
+        assert_eq!(app.post_meta_signed(body, META_SECRET).await.status(), 200);
+    }
+    let clash = meta_callback(
+        &app,
+        json!({"messages": [message_from("447700900001", "wamid.dee.sys", "system",
+            json!({"body": "Dee changed to 447700900002", "type": "user_changed_number", "wa_id": "447700900002"}))]}),
+    );
+    assert_eq!(app.post_meta_signed(clash, META_SECRET).await.status(), 200);
+    assert_eq!(app.webhook_errors().await, Vec::<String>::new());
+    let numbers: Vec<Value> = app.conversations_of_a().await.iter().map(|c| c["contact"]["waId"].clone()).collect();
+    assert!(numbers.contains(&json!("447700900001")) && numbers.contains(&json!("447700900002")), "{numbers:?}");
+}

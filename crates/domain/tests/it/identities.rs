@@ -216,7 +216,7 @@ async fn merging_moves_the_duplicates_messages_and_unread_into_the_kept_conversa
     received(&db, t.company, dup, "wamid.D2", "new form 2").await;
     received(&db, t.company, dup, "wamid.D3", "new form 3").await;
 
-    let merged = identities::merge(&db, t.company, keep, dup).await.unwrap();
+    let merged = identities::merge(&db, t.company, keep, dup, false).await.unwrap();
     assert_eq!(merged.messages_moved, 3);
 
     // All five messages are the kept contact's, in its conversation.
@@ -254,7 +254,7 @@ async fn merging_into_a_contact_without_a_conversation_hands_it_the_duplicates(d
     identities::backfill_keys(&db).await.unwrap();
     let dup_conv = received(&db, t.company, dup, "wamid.D1", "only here").await;
 
-    let merged = identities::merge(&db, t.company, keep, dup).await.unwrap();
+    let merged = identities::merge(&db, t.company, keep, dup, false).await.unwrap();
     assert_eq!(merged.messages_moved, 1);
     let conv = conversations::get_conversation(&db, t.company, dup_conv).await.unwrap();
     assert_eq!(conv.contact.id, keep.0);
@@ -282,7 +282,7 @@ async fn merging_takes_the_key_from_a_newer_duplicate_that_holds_it(db: PgPool) 
     identities::backfill_keys(&db).await.unwrap();
     assert_eq!(key_of(&db, keep).await, None);
 
-    identities::merge(&db, t.company, keep, dup).await.unwrap();
+    identities::merge(&db, t.company, keep, dup, false).await.unwrap();
     assert_eq!(key_of(&db, keep).await.as_deref(), Some(MX_KEY));
     let wa_id: Option<String> =
         sqlx::query_scalar("SELECT wa_id FROM contacts WHERE id = $1").bind(keep.0).fetch_one(&db).await.unwrap();
@@ -295,7 +295,7 @@ async fn a_contact_cannot_be_merged_into_itself(db: PgPool) {
     let c = old_contact(&db, t.company, 1, MX_TYPED, 1).await;
     received(&db, t.company, c, "wamid.1", "hi").await;
     let before = snapshot(&db).await;
-    let e = identities::merge(&db, t.company, c, c).await.unwrap_err();
+    let e = identities::merge(&db, t.company, c, c, false).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ValidationError);
     assert_eq!(snapshot(&db).await, before);
     assert!(is_active(&db, "contacts", c.0).await);
@@ -315,7 +315,7 @@ async fn merging_with_another_companys_contact_is_not_found_and_changes_nothing(
     // Either way round, and whichever company asks: another company's
     // contact is as good as absent.
     for (company, keep, dup) in [(acme.company, a, g), (acme.company, g, a), (globex.company, a, g)] {
-        let e = identities::merge(&db, company, keep, dup).await.unwrap_err();
+        let e = identities::merge(&db, company, keep, dup, false).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::NotFound);
     }
     assert_eq!(snapshot(&db).await, before);

@@ -47,6 +47,8 @@ pub enum MetaEvent {
         status: MessageStatus,
         timestamp: Option<DateTime<Utc>>,
         recipient_id: Option<String>,
+        /// The recipient's BSUID (`recipient_user_id`, since 2026).
+        recipient_user_id: Option<String>,
         error_code: Option<String>,
         error_message: Option<String>,
     },
@@ -155,6 +157,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
                 status,
                 timestamp: time_of(s),
                 recipient_id: str_at(s, &["recipient_id"]).map(str::to_owned),
+                recipient_user_id: str_at(s, &["recipient_user_id"]).map(str::to_owned),
                 error_code: error.and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned()),
                 error_message: error.map(|e| {
                     let title = str_at(e, &["title"]).or_else(|| str_at(e, &["message"])).unwrap_or("failed");
@@ -170,17 +173,20 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
             let Some(id) = str_at(m, &["id"]) else { continue };
             let from = str_at(m, &["from"]).map(str::to_owned);
             let from_user_id = str_at(m, &["from_user_id"]).map(str::to_owned);
+            // The sender's entry of `contacts[]`: the one naming them, or the
+            // only one. Another customer's entry is never borrowed from.
             let contact = contacts.and_then(|cs| {
-                cs.iter()
-                    .find(|c| {
-                        (from.is_some() && str_at(c, &["wa_id"]) == from.as_deref())
-                            || (from_user_id.is_some() && str_at(c, &["user_id"]) == from_user_id.as_deref())
-                    })
-                    .or_else(|| cs.first())
+                let named = cs.iter().find(|c| {
+                    (from.is_some() && str_at(c, &["wa_id"]) == from.as_deref())
+                        || (from_user_id.is_some() && str_at(c, &["user_id"]) == from_user_id.as_deref())
+                });
+                named.or_else(|| (cs.len() == 1).then(|| &cs[0]))
             });
             let of_contact = |path: &[&str]| contact.and_then(|c| str_at(c, path)).map(str::to_owned);
             let sender = Sender {
-                wa_id: from.or_else(|| of_contact(&["wa_id"])),
+                // WhatsApp's id of the number (`contacts[].wa_id`) may differ
+                // from the number (`from`); the id is what replies go to.
+                wa_id: of_contact(&["wa_id"]).or(from),
                 user_id: from_user_id.or_else(|| of_contact(&["user_id"])),
                 parent_user_id: str_at(m, &["from_parent_user_id"])
                     .map(str::to_owned)
@@ -458,6 +464,7 @@ mod tests {
                 status: MessageStatus::Read,
                 timestamp: Some(at),
                 recipient_id: Some("14155550100".into()),
+                recipient_user_id: None,
                 error_code: None,
                 error_message: None,
             }]
