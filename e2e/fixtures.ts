@@ -25,6 +25,11 @@ function inbox(args: string[]): string {
   return execFileSync(process.env.INBOX_BIN!, args, { env, encoding: 'utf8' }).trim();
 }
 
+/** An admin's CLI task for the tenant, e.g. `set-number-rule`. */
+export function inboxCli(args: string[]): string {
+  return inbox(args);
+}
+
 let counter = 0;
 
 /** A fresh company with two agents and a default sandbox channel. */

@@ -2,7 +2,7 @@
 // a first-class chat (named, searchable, answered by BSUID), and WhatsApp's
 // "changed their phone number" shows as a system line in the chat.
 import { randomUUID } from 'node:crypto';
-import { test, expect, row, metaCallback } from './fixtures';
+import { test, expect, row, metaCallback, inboxCli } from './fixtures';
 
 const thread = (page) => page.getByRole('main').getByRole('log');
 const composer = (page) => page.getByRole('main').getByLabel('Type a message');
@@ -44,4 +44,26 @@ test('a username customer without a number is shown by name, found by username a
   await expect(line).toBeVisible();
   await expect(thread(page).locator('.msg').filter({ hasText: 'changed their phone number' })).toHaveCount(0);
   await page.screenshot({ path: test.info().outputPath('username-customer.png') });
+});
+
+test('a company that allows new ranges can start a chat with a number the phone library does not list', async ({ app: page, tenant }) => {
+  const newChat = page.getByRole('complementary', { name: 'Chats' }).getByRole('button', { name: 'New chat' });
+  const dialog = page.getByRole('dialog', { name: 'New chat' });
+  // Strict by default: the refusal names the rule.
+  await newChat.click();
+  await dialog.getByLabel('Phone number').fill('+1 415 055 0199');
+  await dialog.getByLabel('Phone number').blur();
+  await expect(dialog.getByText(/rule: valid numbers only/)).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  inboxCli(['set-number-rule', '--company', tenant.companyId, '--rule', 'possible']);
+  await page.reload();
+  await newChat.click();
+  await dialog.getByLabel('Phone number').fill('+1 415 055 0199');
+  await dialog.getByLabel('Phone number').blur();
+  await expect(dialog.getByText(/Not in its country's numbering plan yet/)).toBeVisible();
+  await dialog.getByLabel('Message').fill('Welcome!');
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByRole('main', { name: /Chat with \+1/ })).toBeVisible();
+  await expect(page.getByRole('main').getByRole('log').getByText('Welcome!')).toBeVisible();
 });

@@ -9,6 +9,18 @@ use crate::error::{DomainError, DomainResult};
 pub struct Company {
     pub id: uuid::Uuid,
     pub name: String,
+    number_rule: String,
+}
+
+impl Company {
+    /// Which typed numbers the company sends to.
+    pub fn number_rule(&self) -> NumberRule {
+        parse_rule(&self.number_rule)
+    }
+}
+
+fn parse_rule(stored: &str) -> NumberRule {
+    if stored == "possible" { NumberRule::Possible } else { NumberRule::Valid }
 }
 
 pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company> {
@@ -16,7 +28,7 @@ pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company
     if name.is_empty() || name.chars().count() > 200 {
         return Err(DomainError::validation("name", "company name must be 1 to 200 characters"));
     }
-    let company = sqlx::query_as("INSERT INTO companies (id, name) VALUES ($1, $2) RETURNING id, name")
+    let company = sqlx::query_as("INSERT INTO companies (id, name) VALUES ($1, $2) RETURNING id, name, number_rule")
         .bind(CompanyId::new().0)
         .bind(name)
         .fetch_one(db)
@@ -25,7 +37,7 @@ pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<Company> {
-    sqlx::query_as("SELECT id, name FROM companies WHERE id = $1")
+    sqlx::query_as("SELECT id, name, number_rule FROM companies WHERE id = $1")
         .bind(id.0)
         .fetch_optional(db)
         .await?
@@ -33,7 +45,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<Compan
 }
 
 pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Option<Company>> {
-    Ok(sqlx::query_as("SELECT id, name FROM companies WHERE name = $1 ORDER BY created_at LIMIT 1")
+    Ok(sqlx::query_as("SELECT id, name, number_rule FROM companies WHERE name = $1 ORDER BY created_at LIMIT 1")
         .bind(name)
         .fetch_optional(db)
         .await?)
@@ -43,11 +55,7 @@ pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<O
 pub async fn number_rule(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<NumberRule> {
     let rule: Option<String> =
         sqlx::query_scalar("SELECT number_rule FROM companies WHERE id = $1").bind(id.0).fetch_optional(db).await?;
-    match rule.as_deref() {
-        Some("possible") => Ok(NumberRule::Possible),
-        Some(_) => Ok(NumberRule::Valid),
-        None => Err(DomainError::NotFound("company")),
-    }
+    rule.as_deref().map(parse_rule).ok_or(DomainError::NotFound("company"))
 }
 
 pub async fn set_number_rule(db: impl PgExecutor<'_>, id: CompanyId, rule: NumberRule) -> DomainResult<()> {

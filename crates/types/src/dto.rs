@@ -390,6 +390,10 @@ pub struct UserDto {
 pub struct CompanyDto {
     pub id: Uuid,
     pub name: String,
+    /// Which typed numbers the company sends to: `valid` ones only, or also
+    /// `possible` ones (ranges the phone library does not list yet).
+    #[serde(default)]
+    pub number_rule: NumberRule,
 }
 
 /// Who is signed in: `GET /api/auth/me` and the answer to a login.

@@ -27,9 +27,19 @@ pub fn NewChatModal() -> impl IntoView {
     // can never send the message twice.
     let key = StoredValue::new(Uuid::new_v4());
 
-    // Numbers of a possible length pass here; whether the company sends to
-    // ranges the phone library does not list yet is the server's answer.
-    let parsed_phone = Memo::new(move |_| phone.with(|p| E164Phone::parse_with_rule(p, None, NumberRule::Possible)));
+    // A number refused only for its range keeps the strict refusal's words
+    // when it is not even of a possible length.
+    // The company's own rule (valid numbers only by default); a number
+    // refused for its range keeps the strict refusal's words.
+    let rule = store.me().map(|me| me.company.number_rule).unwrap_or_default();
+    let parsed_phone = Memo::new(move |_| {
+        phone.with(|p| match E164Phone::parse(p) {
+            Err(e) if rule == NumberRule::Possible && E164Phone::refused_as_not_in_plan(&e) => {
+                E164Phone::parse_with_rule(p, None, NumberRule::Possible).map_err(|_| e)
+            }
+            other => other,
+        })
+    });
     let in_plan = Memo::new(move |_| phone.with(|p| E164Phone::parse(p).is_ok()));
     let parsed_text = Memo::new(move |_| text.with(|t| MessageText::parse(t)));
     let phone_error = move || {
@@ -142,7 +152,7 @@ pub fn NewChatModal() -> impl IntoView {
                             (None, Ok(_)) => {
                                 view! {
                                     <p class="hint">
-                                        "Not in its country's numbering plan yet: sent only if your company allows new ranges"
+                                        "Not in its country's numbering plan yet; your company sends to such numbers"
                                     </p>
                                 }
                                     .into_any()

@@ -15,7 +15,8 @@ pub(crate) fn user_dto(u: &User) -> UserDto {
 
 async fn me_of(state: &AppState, user: &User) -> ApiResult<MeResponse> {
     let company = companies::find(&state.db, user.company_id).await?;
-    Ok(MeResponse { user: user_dto(user), company: CompanyDto { id: company.id, name: company.name } })
+    let number_rule = company.number_rule();
+    Ok(MeResponse { user: user_dto(user), company: CompanyDto { id: company.id, name: company.name, number_rule } })
 }
 
 /// Sign in with email and password; sets the session cookie.

@@ -484,3 +484,34 @@ async fn a_changed_bsuid_moves_the_contact_and_a_changed_number_taken_by_another
     let numbers: Vec<Value> = app.conversations_of_a().await.iter().map(|c| c["contact"]["waId"].clone()).collect();
     assert!(numbers.contains(&json!("447700900001")) && numbers.contains(&json!("447700900002")), "{numbers:?}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_company_may_send_to_numbers_of_a_possible_length_and_is_told_which_rule_refused(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.meta_accepts().await;
+    // A US exchange starting with 0 is in no range yet: strict by default.
+    let new_range = json!({"phoneNumber": "+1 415 055 0100", "messageText": "Hi"});
+    let res = app.as_a(Method::POST, "/api/messages").json(&new_range).send().await.unwrap();
+    let body = expect_error(res, 422, "VALIDATION_ERROR").await;
+    assert!(body["error"].as_str().unwrap().contains("rule: valid numbers only"), "{body}");
+    let me: Value = app.as_a(Method::GET, "/api/auth/me").send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["company"]["numberRule"], "valid");
+
+    inbox_domain::companies::set_number_rule(&app.db, app.a.company, inbox_types::NumberRule::Possible).await.unwrap();
+    let res = app.as_a(Method::POST, "/api/messages").json(&new_range).send().await.unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let me: Value = app.as_a(Method::GET, "/api/auth/me").send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["company"]["numberRule"], "possible");
+    // A length the country never uses is still refused, by that rule's name.
+    let res = app
+        .as_a(Method::POST, "/api/messages")
+        .json(&json!({"phoneNumber": "+1 415 055 01000", "messageText": "Hi"}))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(res, 422, "VALIDATION_ERROR").await;
+    assert!(body["error"].as_str().unwrap().contains("Not a possible phone number"), "{body}");
+    // Another company keeps its own (strict) rule.
+    let res = app.as_b(Method::POST, "/api/messages").json(&new_range).send().await.unwrap();
+    expect_error(res, 422, "VALIDATION_ERROR").await;
+}
