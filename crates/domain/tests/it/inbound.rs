@@ -114,3 +114,25 @@ async fn marking_read_marks_the_customers_messages_read(db: PgPool) {
     let m = inbox_domain::messages::find(&db, t.company, inbox_types::MessageId(message.id)).await.unwrap();
     assert_eq!(m.status, MessageStatus::Read);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn wa_ids_at_the_edges_of_their_shape_are_recorded_with_a_contact(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    // The shortest and longest wa_id, and one starting with 0 (not E.164:
+    // kept as the wa_id, with no number to show).
+    for (wa_id, phone) in
+        [("123456", Some("+123456")), ("123456789012345", Some("+123456789012345")), ("012345678", None)]
+    {
+        let m = inbound_from(wa_id, &format!("wamid.edge.{wa_id}"), "hi");
+        let out = inbound::record_inbound_message(&db, t.company, &m).await.unwrap();
+        let (message, _, created_contact, _) = recorded(out);
+        assert!(created_contact, "{wa_id}");
+        let stored: (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT phone, wa_id FROM contacts WHERE id = $1")
+                .bind(message.contact_id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(stored, (phone.map(str::to_owned), Some(wa_id.to_owned())), "{wa_id}");
+    }
+}
