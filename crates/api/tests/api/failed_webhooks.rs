@@ -24,6 +24,26 @@ async fn make_a_admin(app: &TestApp) {
     sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(app.a.agent.id.0).execute(&app.db).await.unwrap();
 }
 
+/// A company sets up another Meta number, signed by `secret`.
+async fn add_number(app: &TestApp, company: inbox_types::CompanyId, phone_number_id: &str, secret: &str) {
+    channels::create(
+        &app.db,
+        company,
+        NewChannel {
+            provider: ProviderKind::Meta,
+            name: format!("Number {phone_number_id}"),
+            phone_number: None,
+            external_id: phone_number_id.into(),
+            credentials: json!({"access_token": "EAAG-test"}),
+            verify_token: None,
+            app_secret: Some(secret.into()),
+            is_default: false,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn messages_with(app: &TestApp, provider_id: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM messages WHERE provider_message_id = $1")
         .bind(provider_id)
@@ -56,22 +76,7 @@ async fn a_callback_for_a_number_not_set_up_is_listed_counted_and_applied_once_w
     assert_eq!(events[0]["replayedAt"], Value::Null);
 
     // The admin adds the number; a replay applies the message once.
-    channels::create(
-        &app.db,
-        app.a.company,
-        NewChannel {
-            provider: ProviderKind::Meta,
-            name: "Second number".into(),
-            phone_number: None,
-            external_id: NEW_NUMBER_ID.into(),
-            credentials: json!({"access_token": "EAAG-acme"}),
-            verify_token: None,
-            app_secret: Some("secret-acme".into()),
-            is_default: false,
-        },
-    )
-    .await
-    .unwrap();
+    add_number(&app, app.a.company, NEW_NUMBER_ID, "secret-acme").await;
     let done = inbox_api::callbacks::replay_failed(&app.db, None).await.unwrap();
     assert_eq!((done.replayed, done.fixed, done.still_failing), (1, 1, 0));
     assert_eq!(messages_with(&app, "wamid.LATE").await, 1);
@@ -125,22 +130,7 @@ async fn with_one_meta_app_for_two_companies_neither_sees_the_others_unset_numbe
         assert_eq!(listed["events"], json!([]), "a number of neither company: shown to neither");
     }
     // B sets the number up; the replay applies it to B, whose app signed it.
-    channels::create(
-        &app.db,
-        app.b.company,
-        NewChannel {
-            provider: ProviderKind::Meta,
-            name: "B's second number".into(),
-            phone_number: None,
-            external_id: NEW_NUMBER_ID.into(),
-            credentials: json!({"access_token": "EAAG-globex"}),
-            verify_token: None,
-            app_secret: Some("secret-acme".into()),
-            is_default: false,
-        },
-    )
-    .await
-    .unwrap();
+    add_number(&app, app.b.company, NEW_NUMBER_ID, "secret-acme").await;
     let done = inbox_api::callbacks::replay_failed(&app.db, None).await.unwrap();
     assert_eq!(done.fixed, 1);
     let company: uuid::Uuid =
@@ -164,22 +154,7 @@ async fn a_replay_goes_on_past_a_callback_whose_signing_channel_is_gone(db: PgPo
         .execute(&app.db)
         .await
         .unwrap();
-    channels::create(
-        &app.db,
-        app.a.company,
-        NewChannel {
-            provider: ProviderKind::Meta,
-            name: "A's third number".into(),
-            phone_number: None,
-            external_id: "100000000000888".into(),
-            credentials: json!({"access_token": "EAAG-acme"}),
-            verify_token: None,
-            app_secret: Some("secret-acme".into()),
-            is_default: false,
-        },
-    )
-    .await
-    .unwrap();
+    add_number(&app, app.a.company, "100000000000888", "secret-acme").await;
     let done = inbox_api::callbacks::replay_failed(&app.db, None).await.unwrap();
     assert_eq!((done.replayed, done.fixed, done.still_failing), (2, 1, 1));
     assert_eq!(messages_with(&app, "wamid.LATER").await, 1);

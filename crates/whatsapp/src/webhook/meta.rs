@@ -365,19 +365,8 @@ pub fn text_message_payload(
     text: &str,
     at: DateTime<Utc>,
 ) -> Vec<u8> {
-    envelope(
-        phone_number_id,
-        json!({
-            "contacts": [{"profile": {"name": profile_name}, "wa_id": from_digits}],
-            "messages": [{
-                "from": from_digits,
-                "id": provider_message_id,
-                "timestamp": at.timestamp().to_string(),
-                "type": "text",
-                "text": {"body": text},
-            }],
-        }),
-    )
+    let contact = json!({"profile": {"name": profile_name}, "wa_id": from_digits});
+    text_from(phone_number_id, contact, json!({"from": from_digits}), provider_message_id, text, at)
 }
 
 /// An inbound text from a customer who uses a username and shares no
@@ -392,19 +381,26 @@ pub fn bsuid_text_message_payload(
     text: &str,
     at: DateTime<Utc>,
 ) -> Vec<u8> {
-    envelope(
-        phone_number_id,
-        json!({
-            "contacts": [{"profile": {"name": profile_name, "username": username}, "user_id": user_id}],
-            "messages": [{
-                "from_user_id": user_id,
-                "id": provider_message_id,
-                "timestamp": at.timestamp().to_string(),
-                "type": "text",
-                "text": {"body": text},
-            }],
-        }),
-    )
+    let contact = json!({"profile": {"name": profile_name, "username": username}, "user_id": user_id});
+    text_from(phone_number_id, contact, json!({"from_user_id": user_id}), provider_message_id, text, at)
+}
+
+/// A text message whose sender is `contact` (in `contacts[]`) and `sender`
+/// (the message's `from` / `from_user_id` fields).
+fn text_from(
+    phone_number_id: &str,
+    contact: serde_json::Value,
+    sender: serde_json::Value,
+    provider_message_id: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
+    let mut message = sender;
+    message["id"] = json!(provider_message_id);
+    message["timestamp"] = json!(at.timestamp().to_string());
+    message["type"] = json!("text");
+    message["text"] = json!({"body": text});
+    envelope(phone_number_id, json!({"contacts": [contact], "messages": [message]}))
 }
 
 /// A status of a message sent to a BSUID, as Meta sends it: no
