@@ -80,3 +80,37 @@ async fn a_clients_mistake_is_info_a_provider_refusal_a_warning_and_our_fault_on
     assert_eq!(errors.len(), 1, "our own fault is one error: {lines:#?}");
     assert!(errors[0].contains("request failed") && errors[0].contains("status=500"), "{errors:#?}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_webhook_event_we_cannot_apply_is_a_warning_naming_the_stored_callback(db: PgPool) {
+    // Acme's Meta channel (app secret `secret-acme`) signs the callback.
+    tenant(&db, "Acme", "100000000000001").await;
+    let env = [("INBOX_LOG", "info")];
+    let server = Served::start_logged(url_of(&db), &env).await;
+    // Signed by Acme's app, for a number Acme has not set up.
+    let body = inbox_whatsapp::webhook::meta::text_message_payload(
+        "100000000000999",
+        "5215512345678",
+        "Lucía",
+        "wamid.LOGGED",
+        "hola",
+        chrono::Utc::now(),
+    );
+    let signature = inbox_whatsapp::webhook::meta::sign(b"secret-acme", &body);
+    let res = http()
+        .post(format!("{}/api/whatsapp/webhook", server.url))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let stored: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM webhook_events WHERE error IS NOT NULL").fetch_one(&db).await.unwrap();
+    let output = server.stop_and_read_log().await;
+    let warned: Vec<_> = output.lines().filter(|l| l.contains(" WARN ") && l.contains("not applied")).collect();
+    assert_eq!(warned.len(), 1, "{output}");
+    assert!(warned[0].contains(&stored.to_string()) && warned[0].contains("unknown_channel"), "{warned:#?}");
+    assert!(!output.lines().any(|l| l.contains(" ERROR ")), "not our fault: {output}");
+}
