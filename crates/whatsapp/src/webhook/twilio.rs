@@ -6,11 +6,22 @@ use hmac::{Hmac, KeyInit, Mac};
 use inbox_types::MessageStatus;
 use sha1::Sha1;
 
-use super::{WebhookParseError, constant_time_eq};
+use super::WebhookParseError;
 
 /// Twilio's `X-Twilio-Signature`: base64 of HMAC-SHA1 over the full URL
 /// followed by every POST parameter's name and value, sorted by name.
 pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    STANDARD.encode(mac_of(auth_token, url, params).finalize().into_bytes())
+}
+
+/// Whether `header` is the request's signature: the HMAC's own
+/// constant-time check (`Mac::verify_slice`) on the decoded digest.
+pub fn verify_signature(auth_token: &str, url: &str, params: &[(String, String)], header: Option<&str>) -> bool {
+    let Some(given) = header.and_then(|h| STANDARD.decode(h.trim()).ok()) else { return false };
+    mac_of(auth_token, url, params).verify_slice(&given).is_ok()
+}
+
+fn mac_of(auth_token: &str, url: &str, params: &[(String, String)]) -> Hmac<Sha1> {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
     let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
@@ -19,11 +30,7 @@ pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String 
         mac.update(k.as_bytes());
         mac.update(v.as_bytes());
     }
-    STANDARD.encode(mac.finalize().into_bytes())
-}
-
-pub fn verify_signature(auth_token: &str, url: &str, params: &[(String, String)], header: Option<&str>) -> bool {
-    header.is_some_and(|h| constant_time_eq(h.trim().as_bytes(), sign(auth_token, url, params).as_bytes()))
+    mac
 }
 
 /// The customer of an inbound Twilio message. Nothing is checked here: the
