@@ -296,10 +296,14 @@ pub(crate) async fn schedule_retry(
 ) -> DomainResult<bool> {
     let policy = retry_policy();
     // `IS TRUE`: look the id up, not the partial index of sending messages
-    // (see `messages::STATUS_UPDATE`).
+    // (see `messages::STATUS_UPDATE`). The exponential delay gets "equal
+    // jitter" (between half and all of it), so messages that failed
+    // together (a provider outage) do not all come back in the same
+    // second; a provider's own Retry-After is kept as it asked.
     let scheduled = sqlx::query(
         "UPDATE messages SET \
-            next_attempt_at = now() + make_interval(secs => LEAST($6, COALESCE($5, $7 * power(2, attempts - 1)))), \
+            next_attempt_at = now() + make_interval(secs => LEAST($6, COALESCE($5, \
+                $7 * power(2, attempts - 1) * (0.5 + random() / 2)))), \
             error_code = $3, error_message = $4, updated_at = now() \
           WHERE company_id = $1 AND id = $2 AND (status = 'sending') IS TRUE AND attempts < $8",
     )

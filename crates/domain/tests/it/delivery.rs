@@ -262,3 +262,22 @@ async fn providers_never_report_sending(db: PgPool) {
         delivery::apply_provider_status(&db, t.company, &status("wamid.X", MessageStatus::Sending)).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ValidationError);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn messages_that_failed_together_are_retried_at_spread_out_times(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let outage = (0..20).map(|_| Err(ProviderError::transient(Some("503"), "Meta is down")));
+    let provider = ScriptedProvider::answering(outage);
+    let mut waits = Vec::new();
+    for i in 0..20 {
+        let out =
+            send::send_new_message(&db, &provider, t.actor(), &new_message(&format!("+1415555{:04}", 100 + i), "hi"))
+                .await
+                .unwrap();
+        waits.push(next_attempt_in(&db, MessageId(out.message_id)).await.unwrap());
+    }
+    // The first retry waits between half and all of the 2 s base delay.
+    assert!(waits.iter().all(|w| (0.5..=2.5).contains(w)), "{waits:?}");
+    let spread = waits.iter().cloned().fold(f64::MIN, f64::max) - waits.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread > 0.2, "twenty retries in the same instant: {waits:?}");
+}
