@@ -60,6 +60,8 @@ ALTER TABLE messages
 ALTER TABLE webhook_events
     ADD COLUMN failure_reason varchar(40),
     ADD COLUMN replayed_at timestamptz,
-    ADD COLUMN signer_channel_id uuid REFERENCES channels (id);
+    -- No foreign key: each would lock the channel's row on every callback
+    -- (see ..._write_path.sql); a replay treats a missing signer as gone.
+    ADD COLUMN signer_channel_id uuid;
 UPDATE webhook_events SET failure_reason = 'unapplied' WHERE error IS NOT NULL;
 CREATE INDEX webhook_events_failed ON webhook_events (company_id, received_at DESC) WHERE error IS NOT NULL;
