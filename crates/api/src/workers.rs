@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inbox_domain::outbox::Outbox;
-use inbox_domain::{auth, delivery, events};
+use inbox_domain::{auth, delivery, events, send};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
@@ -31,7 +31,7 @@ pub fn start(config: &Config, db: PgPool, outbox: Arc<Outbox>) -> Workers {
             let (db, outbox) = (db.clone(), outbox.clone());
             async move {
                 // Drain what is due, a batch at a time.
-                while let Ok(n) = delivery::run_due_retries(&db, outbox.as_ref(), 20).await {
+                while let Ok(n) = send::run_due_retries(&db, outbox.as_ref(), 20).await {
                     if n < 20 {
                         break;
                     }

@@ -15,6 +15,11 @@ use uuid::Uuid;
 const STATUS_TARGETS: i64 = 60_000;
 /// Conversations per company the mixed workload opens and answers.
 const OPEN_CONVERSATIONS: i64 = 1_000;
+/// The surnames the seed gives contacts; the search scenarios pick one.
+pub const SURNAMES: [&str; 13] = [
+    "Garcia", "Smith", "Silva", "Wang", "Khan", "Rossi", "Ivanova", "Hassan", "Martinez", "Sato", "Okafor", "Schmidt",
+    "Müller",
+];
 /// New numbers the app's sends use: +1 628 2xx xxxx and up (the seeded
 /// contacts are +1 415 2xx xxxx; pgbench's new numbers are +1 650).
 pub const NEW_NUMBER_BASE: u64 = 16_282_000_000;

@@ -11,8 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use reqwest::{Method, RequestBuilder};
 
-use crate::fixture::{Company, Fixture};
-use crate::pgbench::SURNAMES;
+use crate::fixture::{Company, Fixture, SURNAMES};
 use crate::sys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

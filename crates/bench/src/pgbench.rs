@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::process::Command;
 
+use crate::fixture::SURNAMES;
 use crate::load::{Sample, Scenario};
 
 pub struct Script {
@@ -204,12 +205,6 @@ LEFT JOIN messages m ON m.id = c.last_message_id ORDER BY c.last_message_time DE
 fn list() -> String {
     format!("{PICK_COMPANY}\\set archived 0\n\\set limit 51\n{SESSION}{ROW_COLUMNS}{PAGE_OF}{ROW_DETAILS}")
 }
-
-/// The surnames the seed gives contacts; the search scenario picks one.
-pub const SURNAMES: [&str; 13] = [
-    "Garcia", "Smith", "Silva", "Wang", "Khan", "Rossi", "Ivanova", "Hassan", "Martinez", "Sato", "Okafor", "Schmidt",
-    "Müller",
-];
 
 /// A surname or four digits of a phone number (the app then also matches
 /// phones); both are long enough for the app to collect the matching

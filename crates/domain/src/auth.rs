@@ -78,7 +78,7 @@ pub async fn login(db: &PgPool, email: &str, password: &str) -> DomainResult<Use
 
 /// Starts a browser session; the returned secret goes into the cookie.
 pub async fn create_session(db: &PgPool, user: &User, ttl: Duration) -> DomainResult<String> {
-    let secret = random_secret("");
+    let secret = users::random_secret("");
     sqlx::query(
         "INSERT INTO sessions (token_hash, company_id, user_id, expires_at) \
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
@@ -165,10 +165,4 @@ pub async fn revoke_token(db: &PgPool, company_id: CompanyId, id: ApiTokenId) ->
 /// Deletes expired sessions; returns how many.
 pub async fn purge_expired_sessions(db: &PgPool) -> DomainResult<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= now()").execute(db).await?.rows_affected())
-}
-
-pub(crate) fn random_secret(prefix: &str) -> String {
-    let bytes: [u8; 32] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}{hex}")
 }

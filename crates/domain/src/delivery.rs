@@ -5,12 +5,11 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use inbox_types::{ChannelId, CompanyId, ContactId, ConversationId, MessageId, MessageStatus};
+use inbox_types::{CompanyId, MessageId, MessageStatus};
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{DomainError, DomainResult};
 use crate::messages::{self, StatusUpdate};
-use crate::outbox::Dispatch;
 
 /// How transient provider failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,55 +322,6 @@ pub(crate) async fn schedule_retry(
         tracing::info!(%message_id, code = error_code.unwrap_or(""), "transient failure; retry scheduled");
     }
     Ok(scheduled)
-}
-
-#[derive(sqlx::FromRow)]
-struct DueRetry {
-    id: uuid::Uuid,
-    company_id: uuid::Uuid,
-    conversation_id: uuid::Uuid,
-    contact_id: uuid::Uuid,
-    channel_id: Option<uuid::Uuid>,
-    content: String,
-}
-
-/// Sends the messages whose retry is due, at most `limit`; returns how many
-/// were attempted. Rows are claimed with SKIP LOCKED, so any number of
-/// processes can run this without sending a message twice.
-pub async fn run_due_retries(db: &PgPool, out: &dyn Dispatch, limit: i64) -> DomainResult<usize> {
-    let due: Vec<DueRetry> = sqlx::query_as(
-        "UPDATE messages m SET next_attempt_at = NULL, attempts = m.attempts + 1, updated_at = now() \
-           FROM (SELECT id FROM messages \
-                  WHERE status = 'sending' AND next_attempt_at <= now() \
-                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d \
-          WHERE m.id = d.id \
-         RETURNING m.id, m.company_id, m.conversation_id, m.contact_id, m.channel_id, m.content",
-    )
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
-    let n = due.len();
-    for m in due {
-        let company_id = CompanyId(m.company_id);
-        let message_id = MessageId(m.id);
-        let stored = crate::send::StoredMessage {
-            id: message_id,
-            company_id,
-            conversation_id: ConversationId(m.conversation_id),
-            contact_id: ContactId(m.contact_id),
-            channel_id: m.channel_id.map(ChannelId),
-            content: &m.content,
-        };
-        let result = crate::send::deliver_stored(db, out, &stored).await;
-        match result {
-            Ok(status) => tracing::info!(%message_id, %status, "automatic retry"),
-            Err(e @ DomainError::WhatsappSendFailed { .. }) => {
-                tracing::info!(%message_id, error = %e, "automatic retry failed")
-            }
-            Err(e) => tracing::warn!(%message_id, error = %e, "automatic retry could not run"),
-        }
-    }
-    Ok(n)
 }
 
 /// Marks messages stuck in `sending` for longer than `older_than` (the

@@ -321,3 +321,52 @@ pub async fn retry_failed_message(
         message: SentMessage { id: message_id.0, status, content: claimed.content, created_at: claimed.created_at },
     })
 }
+
+#[derive(sqlx::FromRow)]
+struct DueRetry {
+    id: uuid::Uuid,
+    company_id: uuid::Uuid,
+    conversation_id: uuid::Uuid,
+    contact_id: uuid::Uuid,
+    channel_id: Option<uuid::Uuid>,
+    content: String,
+}
+
+/// Sends the messages whose retry is due, at most `limit`; returns how many
+/// were attempted. Rows are claimed with SKIP LOCKED, so any number of
+/// processes can run this without sending a message twice.
+pub async fn run_due_retries(db: &PgPool, out: &dyn Dispatch, limit: i64) -> DomainResult<usize> {
+    let due: Vec<DueRetry> = sqlx::query_as(
+        "UPDATE messages m SET next_attempt_at = NULL, attempts = m.attempts + 1, updated_at = now() \
+           FROM (SELECT id FROM messages \
+                  WHERE status = 'sending' AND next_attempt_at <= now() \
+                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d \
+          WHERE m.id = d.id \
+         RETURNING m.id, m.company_id, m.conversation_id, m.contact_id, m.channel_id, m.content",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let n = due.len();
+    for m in due {
+        let company_id = CompanyId(m.company_id);
+        let message_id = MessageId(m.id);
+        let stored = StoredMessage {
+            id: message_id,
+            company_id,
+            conversation_id: ConversationId(m.conversation_id),
+            contact_id: ContactId(m.contact_id),
+            channel_id: m.channel_id.map(ChannelId),
+            content: &m.content,
+        };
+        let result = deliver_stored(db, out, &stored).await;
+        match result {
+            Ok(status) => tracing::info!(%message_id, %status, "automatic retry"),
+            Err(e @ DomainError::WhatsappSendFailed { .. }) => {
+                tracing::info!(%message_id, error = %e, "automatic retry failed")
+            }
+            Err(e) => tracing::warn!(%message_id, error = %e, "automatic retry could not run"),
+        }
+    }
+    Ok(n)
+}

@@ -215,7 +215,7 @@ pub async fn create_token(db: impl PgExecutor<'_>, user: &User, label: &str) -> 
     if label.chars().count() > 200 {
         return Err(DomainError::validation("label", "label must be at most 200 characters"));
     }
-    let secret = crate::auth::random_secret(TOKEN_PREFIX);
+    let secret = random_secret(TOKEN_PREFIX);
     let id = ApiTokenId::new();
     sqlx::query("INSERT INTO api_tokens (id, company_id, user_id, label, token_hash) VALUES ($1, $2, $3, $4, $5)")
         .bind(id.0)
@@ -226,6 +226,13 @@ pub async fn create_token(db: impl PgExecutor<'_>, user: &User, label: &str) -> 
         .execute(db)
         .await?;
     Ok(IssuedToken { id, secret })
+}
+
+/// 32 random bytes as hex after `prefix`: session cookies and API tokens.
+pub(crate) fn random_secret(prefix: &str) -> String {
+    let bytes: [u8; 32] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
 }
 
 #[cfg(test)]

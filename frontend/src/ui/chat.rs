@@ -12,8 +12,8 @@ use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
 use crate::ui::avatar::Avatar;
-use crate::ui::inbox::NewChatButton;
 use crate::ui::menu::{DotsMenu, Item};
+use crate::ui::new_chat::NewChatButton;
 use crate::ui::sidebar::status_mark;
 
 /// How close to the bottom (px) still counts as "at the bottom".

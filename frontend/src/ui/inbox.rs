@@ -50,22 +50,6 @@ pub fn Inbox() -> impl IntoView {
     }
 }
 
-/// Opens the New chat modal (sidebar header, composer).
-#[component]
-pub fn NewChatButton(icon: Icon) -> impl IntoView {
-    let store = expect_context::<Store>();
-    view! {
-        <button
-            class="icon-btn"
-            aria-label="New chat"
-            title="New chat (Ctrl+Alt+N)"
-            on:click=move |_| store.modal.set(Some(Modal::NewChat))
-        >
-            {crate::icons::icon(icon)}
-        </button>
-    }
-}
-
 /// The chat pane before a chat is chosen.
 #[component]
 fn Intro() -> impl IntoView {

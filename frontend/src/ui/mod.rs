@@ -7,5 +7,6 @@ pub mod inbox;
 pub mod login;
 pub mod menu;
 pub mod modals;
+pub mod new_chat;
 pub mod sidebar;
 pub mod toasts;

@@ -9,8 +9,8 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Live, Load, Modal, Store};
 use crate::ui::avatar::{Avatar, UserAvatar};
-use crate::ui::inbox::NewChatButton;
 use crate::ui::menu::{DotsMenu, Item};
+use crate::ui::new_chat::NewChatButton;
 
 /// Row height in px: fixed, so only the visible rows are rendered.
 const ROW: f64 = 72.0;

@@ -39,9 +39,9 @@ async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: Pg
     let wait = next_attempt_in(&db, id).await.expect("a retry is scheduled");
     assert!((0.5..=3.0).contains(&wait), "first retry after about 2 s, got {wait}");
 
-    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "not due yet");
+    assert_eq!(send::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "not due yet");
     make_due(&db, id).await;
-    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 1);
+    assert_eq!(send::run_due_retries(&db, &provider, 10).await.unwrap(), 1);
     assert_eq!(provider.calls().len(), 2);
     let m = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!(m.status, MessageStatus::Sent);
@@ -62,7 +62,7 @@ async fn a_message_sent_on_retry_through_the_outbox_carries_no_earlier_error(db:
     let m = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Sending, Some("2")));
     make_due(&db, id).await;
-    assert_eq!(delivery::run_due_retries(&db, &outbox, 10).await.unwrap(), 1);
+    assert_eq!(send::run_due_retries(&db, &outbox, 10).await.unwrap(), 1);
     let m = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!(m.status, MessageStatus::Sent);
     assert_eq!((m.error_code, m.error_message), (None, None));
@@ -84,7 +84,7 @@ async fn a_send_the_provider_may_have_taken_is_never_resent_automatically(db: Pg
     assert_eq!(m.error_code.as_deref(), Some("DELIVERY_UNKNOWN"), "the agent is told, and decides");
     assert_eq!(next_attempt_in(&db, MessageId(id)).await, None, "no automatic retry is scheduled");
     make_due(&db, MessageId(id)).await;
-    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0);
+    assert_eq!(send::run_due_retries(&db, &provider, 10).await.unwrap(), 0);
     assert_eq!(provider.calls().len(), 1, "WhatsApp was asked once: no duplicate from our retries");
 }
 
@@ -109,14 +109,14 @@ async fn when_the_attempts_run_out_the_message_fails_with_the_last_error(db: PgP
     let id = MessageId(out.message_id);
     for _ in 1..attempts {
         make_due(&db, id).await;
-        delivery::run_due_retries(&db, &provider, 10).await.unwrap();
+        send::run_due_retries(&db, &provider, 10).await.unwrap();
     }
     assert_eq!(provider.calls().len(), attempts);
     let m = messages::find(&db, t.company, id).await.unwrap();
     assert_eq!(m.status, MessageStatus::Failed);
     assert_eq!(m.error_message.as_deref(), Some(format!("down {}", attempts - 1).as_str()));
     make_due(&db, id).await;
-    assert_eq!(delivery::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "nothing more is sent");
+    assert_eq!(send::run_due_retries(&db, &provider, 10).await.unwrap(), 0, "nothing more is sent");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
@@ -128,7 +128,7 @@ async fn concurrent_retry_workers_send_a_due_message_once(db: PgPool) {
     let workers: Vec<_> = (0..4)
         .map(|_| {
             let (db, provider) = (db.clone(), provider.clone());
-            tokio::spawn(async move { delivery::run_due_retries(&db, &*provider, 10).await.unwrap() })
+            tokio::spawn(async move { send::run_due_retries(&db, &*provider, 10).await.unwrap() })
         })
         .collect();
     let claimed: usize = futures::future::join_all(workers).await.into_iter().map(Result::unwrap).sum();
