@@ -15,12 +15,8 @@ pub struct Company {
 impl Company {
     /// Which typed numbers the company sends to.
     pub fn number_rule(&self) -> NumberRule {
-        parse_rule(&self.number_rule)
+        if self.number_rule == "possible" { NumberRule::Possible } else { NumberRule::Valid }
     }
-}
-
-fn parse_rule(stored: &str) -> NumberRule {
-    if stored == "possible" { NumberRule::Possible } else { NumberRule::Valid }
 }
 
 pub async fn create(db: impl PgExecutor<'_>, name: &str) -> DomainResult<Company> {
@@ -53,9 +49,7 @@ pub async fn find_by_name(db: impl PgExecutor<'_>, name: &str) -> DomainResult<O
 
 /// Which typed numbers the company sends to (see [`NumberRule`]).
 pub async fn number_rule(db: impl PgExecutor<'_>, id: CompanyId) -> DomainResult<NumberRule> {
-    let rule: Option<String> =
-        sqlx::query_scalar("SELECT number_rule FROM companies WHERE id = $1").bind(id.0).fetch_optional(db).await?;
-    rule.as_deref().map(parse_rule).ok_or(DomainError::NotFound("company"))
+    Ok(find(db, id).await?.number_rule())
 }
 
 pub async fn set_number_rule(db: impl PgExecutor<'_>, id: CompanyId, rule: NumberRule) -> DomainResult<()> {

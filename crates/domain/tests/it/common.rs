@@ -87,3 +87,27 @@ pub async fn break_writes_to(db: &PgPool, table: &str, also_updates: bool) {
 pub async fn count(db: &PgPool, sql: &'static str, company: CompanyId) -> i64 {
     sqlx::query_scalar(sql).bind(company.0).fetch_one(db).await.unwrap()
 }
+
+/// A text from a customer WhatsApp names by `wa_id`, as a webhook reports it.
+pub fn inbound_text(
+    wa_id: &str,
+    wamid: &str,
+    text: &str,
+    profile_name: Option<&str>,
+) -> inbox_domain::inbound::InboundMessage {
+    inbox_domain::inbound::InboundMessage {
+        channel_id: None,
+        from: inbox_domain::contacts::Identity {
+            wa_id: Some(inbox_types::WaId::parse(wa_id).unwrap()),
+            ..Default::default()
+        },
+        kind: inbox_types::MessageKind::Text,
+        profile_name: profile_name.map(str::to_owned),
+        provider_message_id: wamid.into(),
+        content: text.into(),
+        media_type: None,
+        media_url: None,
+        sent_at: None,
+        number_change: None,
+    }
+}

@@ -108,18 +108,7 @@ async fn snapshot(db: &PgPool) -> Vec<Option<String>> {
 }
 
 fn inbound_from(wa_id: &str, wamid: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        channel_id: None,
-        from: Identity { wa_id: Some(WaId::parse(wa_id).unwrap()), ..Identity::default() },
-        kind: MessageKind::Text,
-        profile_name: None,
-        provider_message_id: wamid.into(),
-        content: text.into(),
-        media_type: None,
-        media_url: None,
-        sent_at: None,
-        number_change: None,
-    }
+    inbound_text(wa_id, wamid, text, None)
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

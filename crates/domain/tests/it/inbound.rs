@@ -1,28 +1,16 @@
 //! Messages from customers: recordInboundMessage.
 
-use inbox_domain::contacts::Identity;
 use inbox_domain::conversations;
 use inbox_domain::inbound::{self, InboundMessage, InboundOutcome};
 use inbox_domain::provider::ScriptedProvider;
 use inbox_types::dto::ConversationListParams;
-use inbox_types::{ConversationId, MessageDirection, MessageKind, MessageStatus, WaId};
+use inbox_types::{ConversationId, MessageDirection, MessageStatus};
 use sqlx::PgPool;
 
 use crate::common::*;
 
-fn inbound_from(phone: &str, wamid: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        channel_id: None,
-        from: Identity { wa_id: Some(WaId::parse(phone).unwrap()), ..Identity::default() },
-        kind: MessageKind::Text,
-        profile_name: Some("Maria Lopez".into()),
-        provider_message_id: wamid.into(),
-        content: text.into(),
-        media_type: None,
-        media_url: None,
-        sent_at: None,
-        number_change: None,
-    }
+fn inbound_from(wa_id: &str, wamid: &str, text: &str) -> InboundMessage {
+    inbound_text(wa_id, wamid, text, Some("Maria Lopez"))
 }
 
 fn recorded(o: InboundOutcome) -> (inbox_types::dto::MessageDto, ConversationId, bool, bool) {
