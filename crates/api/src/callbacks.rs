@@ -22,10 +22,10 @@ use sqlx::PgPool;
 pub fn meta_changes(signed_by: &[&Channel], events: &[meta::MetaEvent]) -> Vec<Result<Change, Unapplied>> {
     let mut changes = Vec::with_capacity(events.len());
     for event in events {
-        let Some(channel) = signed_by.iter().find(|c| c.external_id == meta_phone_number_id(event)) else {
+        let Some(channel) = signed_by.iter().find(|c| c.external_id == event.phone_number_id()) else {
             changes.push(Err(Unapplied::new(
                 FailureReason::UnknownChannel,
-                format!("unknown phone_number_id {}", meta_phone_number_id(event)),
+                format!("unknown phone_number_id {}", event.phone_number_id()),
             )));
             continue;
         };
@@ -44,14 +44,6 @@ pub fn meta_changes(signed_by: &[&Channel], events: &[meta::MetaEvent]) -> Vec<R
         }
     }
     changes
-}
-
-pub fn meta_phone_number_id(event: &meta::MetaEvent) -> &str {
-    match event {
-        meta::MetaEvent::Status { phone_number_id, .. } | meta::MetaEvent::Message { phone_number_id, .. } => {
-            phone_number_id
-        }
-    }
 }
 
 fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, Unapplied> {

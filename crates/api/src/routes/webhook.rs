@@ -111,7 +111,7 @@ pub async fn receive_meta(req: HttpRequest, state: web::Data<AppState>, body: we
     // Kept under the channel it is for; a callback for a number no channel
     // has is its signer's company's only when the secret is that company's
     // alone (one Meta app may serve many companies: none may see another's).
-    let first = events.iter().find_map(|e| channel_of(callbacks::meta_phone_number_id(e)));
+    let first = events.iter().find_map(|e| channel_of(e.phone_number_id()));
     let one_company = signed_by.iter().all(|c| c.company_id == signer.company_id);
     let kept_with = first.or(one_company.then_some(signer));
     let callback = Callback {

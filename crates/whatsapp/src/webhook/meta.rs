@@ -79,6 +79,15 @@ pub enum MetaEvent {
     },
 }
 
+impl MetaEvent {
+    /// The business number (Meta's phone number id) it is for.
+    pub fn phone_number_id(&self) -> &str {
+        match self {
+            MetaEvent::Status { phone_number_id, .. } | MetaEvent::Message { phone_number_id, .. } => phone_number_id,
+        }
+    }
+}
+
 /// A customer as a callback names them. Since 2026 `from` (the number) is
 /// left out for a customer who uses a username and shares no number; the
 /// BSUID (`from_user_id`) is always there. Nothing is checked here: the
