@@ -171,7 +171,7 @@ pub fn report(applied: &Applied, replay: bool) {
             metrics::counter!("inbox_webhook_events_failed_total", "reason" => failure.reason.as_str()).increment(1);
         }
         tracing::warn!(
-            webhook_event_id = ?applied.event_id,
+            webhook_event_id = %applied.event_id.map_or_else(String::new, |id| id.to_string()),
             reason = failure.reason.as_str(),
             replay,
             "a webhook event was not applied (kept for `inbox replay-webhooks --failed`): {}",

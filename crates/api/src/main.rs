@@ -255,8 +255,9 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::ReplayWebhooks { failed: _, since } => {
             let db = connect(config, false).await?;
             let done = inbox_api::callbacks::replay_failed(&db, since).await.map_err(explain)?;
+            let plural = if done.replayed == 1 { "" } else { "s" };
             println!(
-                "replayed {} failed callbacks: {} now applied, {} still failing",
+                "replayed {} failed callback{plural}: {} now applied, {} still failing",
                 done.replayed, done.fixed, done.still_failing
             );
         }
@@ -379,7 +380,10 @@ async fn doctor(db: &PgPool, merge: Option<Vec<uuid::Uuid>>, force: bool) -> any
         println!("no duplicate contacts");
         return Ok(());
     }
-    println!("{} groups of contacts are one WhatsApp account each:", groups.len());
+    match groups.len() {
+        1 => println!("1 group of contacts is one WhatsApp account:"),
+        n => println!("{n} groups of contacts are one WhatsApp account each:"),
+    }
     for group in &groups {
         println!("company {} (number {}):", group.company_id, group.key);
         for c in &group.contacts {
