@@ -1,9 +1,12 @@
-//! How times, names and avatars are shown, in the browser's time zone.
+//! How times, names, avatars and message kinds are shown, in the browser's
+//! time zone.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
-use inbox_types::E164Phone;
 use inbox_types::dto::ContactDto;
 use inbox_types::timeline::day_label;
+use inbox_types::{E164Phone, MessageContent};
+
+use crate::icons::Icon;
 
 /// The browser's UTC offset at `t` (so a date across a DST change is right).
 pub fn offset_at(t: DateTime<Utc>) -> FixedOffset {
@@ -106,6 +109,56 @@ pub fn counter(len: usize, max: usize) -> Option<String> {
     (len + 500 >= max).then(|| format!("{len} / {max}"))
 }
 
+/// A bubble for a kind the chat cannot show yet: an icon and WhatsApp
+/// Web's words for it, and the caption under them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    pub icon: Icon,
+    pub label: String,
+    pub caption: Option<String>,
+}
+
+/// `None` for text and system lines, which show their own text.
+pub fn placeholder(content: &MessageContent) -> Option<Placeholder> {
+    let some = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let caption = content.media().and_then(|m| m.caption.as_deref()).and_then(some);
+    let (icon, label) = match content {
+        MessageContent::Text { .. } | MessageContent::System { .. } => return None,
+        MessageContent::Image(_) => (Icon::Photo, "Photo".to_owned()),
+        MessageContent::Video(_) => (Icon::Video, "Video".to_owned()),
+        MessageContent::Audio(m) if m.files.iter().any(|f| f.voice) => (Icon::Mic, "Voice message".to_owned()),
+        MessageContent::Audio(_) => (Icon::Headphones, "Audio".to_owned()),
+        MessageContent::Document(m) => match m.files.iter().find_map(|f| f.filename.as_deref().and_then(some)) {
+            Some(name) => (Icon::Document, format!("Document · {name}")),
+            None => (Icon::Document, "Document".to_owned()),
+        },
+        MessageContent::Sticker(_) => (Icon::Sticker, "Sticker".to_owned()),
+        MessageContent::Location(l) => {
+            let place = l.name.as_deref().and_then(some).or_else(|| l.address.as_deref().and_then(some));
+            let place = place.unwrap_or_else(|| format!("{}, {}", l.latitude, l.longitude));
+            (Icon::Location, format!("Location · {place}"))
+        }
+        MessageContent::Contacts { contacts } => {
+            let names: Vec<String> = contacts.iter().filter_map(|c| some(&c.name)).collect();
+            let label = match names.as_slice() {
+                [] => "Contact".to_owned(),
+                [one] => format!("Contact · {one}"),
+                many => format!("{} contacts · {}", many.len(), many.join(", ")),
+            };
+            (Icon::Person, label)
+        }
+        MessageContent::Reaction { emoji: Some(emoji), .. } => (Icon::Smiley, format!("Reacted {emoji} to a message")),
+        MessageContent::Reaction { emoji: None, .. } => (Icon::Smiley, "Removed a reaction".to_owned()),
+        MessageContent::Choice(c) => (Icon::Reply, some(&c.title).unwrap_or_else(|| "Reply".to_owned())),
+        // The provider's readable line, when it gave one ("Edited: …").
+        MessageContent::Unsupported { text, .. } => {
+            let caption = text.as_deref().and_then(some);
+            return Some(Placeholder { icon: Icon::Unsupported, label: "Unsupported message".to_owned(), caption });
+        }
+    };
+    Some(Placeholder { icon, label, caption })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +194,49 @@ mod tests {
             contact_details(&contact(Some("+14155550100"), None, Some("Ana"))).as_deref(),
             Some("+1 415-555-0100")
         );
+    }
+
+    #[test]
+    fn kinds_the_chat_cannot_show_yet_read_as_whatsapp_web_names_them() {
+        use inbox_types::content::{Choice, Location, Media, MediaFile, SharedContact};
+
+        let label = |c: MessageContent| placeholder(&c).map(|p| (p.label, p.caption));
+        let file = |f: MediaFile| Media { caption: None, files: vec![f] };
+        let named = |name: &str| SharedContact { name: name.into(), phones: vec![] };
+        let at = |name: Option<&str>| Location {
+            latitude: 52.5,
+            longitude: 13.4,
+            name: name.map(Into::into),
+            ..Location::default()
+        };
+
+        assert_eq!(label(MessageContent::text("hi")), None);
+        assert_eq!(label(MessageContent::System { body: "changed".into(), change: None }), None);
+        let photo = Media { caption: Some(" Our shop ".into()), files: vec![] };
+        assert_eq!(label(MessageContent::Image(photo)), Some(("Photo".into(), Some("Our shop".into()))));
+        assert_eq!(label(MessageContent::Video(Media::default())), Some(("Video".into(), None)));
+        let voice = file(MediaFile { voice: true, ..MediaFile::default() });
+        assert_eq!(label(MessageContent::Audio(voice)).unwrap().0, "Voice message");
+        assert_eq!(label(MessageContent::Audio(Media::default())).unwrap().0, "Audio");
+        let invoice = file(MediaFile { filename: Some("invoice.pdf".into()), ..MediaFile::default() });
+        assert_eq!(label(MessageContent::Document(invoice)).unwrap().0, "Document · invoice.pdf");
+        assert_eq!(label(MessageContent::Document(Media::default())).unwrap().0, "Document");
+        assert_eq!(label(MessageContent::Sticker(Media::default())).unwrap().0, "Sticker");
+        assert_eq!(label(MessageContent::Location(at(Some("Shop")))).unwrap().0, "Location · Shop");
+        assert_eq!(label(MessageContent::Location(at(None))).unwrap().0, "Location · 52.5, 13.4");
+        assert_eq!(label(MessageContent::Contacts { contacts: vec![named("Ana")] }).unwrap().0, "Contact · Ana");
+        let two = vec![named("Ana"), named("Ben")];
+        assert_eq!(label(MessageContent::Contacts { contacts: two }).unwrap().0, "2 contacts · Ana, Ben");
+        let reaction = |emoji: Option<&str>| MessageContent::Reaction {
+            target_provider_id: "wamid.1".into(),
+            emoji: emoji.map(Into::into),
+        };
+        assert_eq!(label(reaction(Some("👍"))).unwrap().0, "Reacted 👍 to a message");
+        assert_eq!(label(reaction(None)).unwrap().0, "Removed a reaction");
+        let choice = Choice { title: "Yes, deliver".into(), ..Choice::default() };
+        assert_eq!(label(MessageContent::Choice(choice)).unwrap().0, "Yes, deliver");
+        let order =
+            MessageContent::Unsupported { kind: "order".into(), text: Some("[order: 2 items]".into()), raw: None };
+        assert_eq!(label(order), Some(("Unsupported message".into(), Some("[order: 2 items]".into()))));
     }
 }

@@ -1,6 +1,7 @@
 //! Inline SVG icons (nothing is loaded from the internet). All are decorative:
 //! the control that holds one carries the label.
 
+use inbox_types::MessageStatus;
 use leptos::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,16 @@ pub enum Icon {
     Plus,
     Check,
     Lock,
+    Photo,
+    Video,
+    Mic,
+    Headphones,
+    Document,
+    Sticker,
+    Location,
+    Smiley,
+    Reply,
+    Unsupported,
 }
 
 impl Icon {
@@ -62,6 +73,36 @@ impl Icon {
             Icon::Lock => {
                 r#"<rect x="5" y="10.5" width="14" height="10" rx="2" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M8 10.5V7.8a4 4 0 0 1 8 0v2.7" fill="none" stroke="currentColor" stroke-width="1.8"/>"#
             }
+            Icon::Photo => {
+                r#"<rect x="3.5" y="5" width="17" height="14" rx="2" fill="none" stroke="currentColor" stroke-width="1.8"/><circle cx="9" cy="10" r="1.7" fill="currentColor"/><path d="M4.5 17.5l5-5 3.5 3.5 2.5-2.5 4 4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/>"#
+            }
+            Icon::Video => {
+                r#"<rect x="2.8" y="6.2" width="12.6" height="11.6" rx="2" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M15.4 10.4l5.2-3.2v9.6l-5.2-3.2z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/>"#
+            }
+            Icon::Mic => {
+                r#"<rect x="9" y="3.2" width="6" height="11" rx="3" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M5.8 11.2a6.2 6.2 0 0 0 12.4 0M12 17.4v3.4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>"#
+            }
+            Icon::Headphones => {
+                r#"<path d="M4 17v-4a8 8 0 0 1 16 0v4" fill="none" stroke="currentColor" stroke-width="1.8"/><rect x="3.2" y="13.6" width="4.4" height="6.6" rx="1.6" fill="currentColor"/><rect x="16.4" y="13.6" width="4.4" height="6.6" rx="1.6" fill="currentColor"/>"#
+            }
+            Icon::Document => {
+                r#"<path d="M6.5 2.8h7.3l4.7 4.7v12.2a1.5 1.5 0 0 1-1.5 1.5H6.5A1.5 1.5 0 0 1 5 19.7V4.3a1.5 1.5 0 0 1 1.5-1.5z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><path d="M13.6 3v4.8h4.7M8.6 12.6h6.8M8.6 16.2h6.8" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>"#
+            }
+            Icon::Sticker => {
+                r#"<path d="M4 6a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2v7l-7 7H6a2 2 0 0 1-2-2z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><path d="M20 13h-5a2 2 0 0 0-2 2v5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/>"#
+            }
+            Icon::Location => {
+                r#"<path d="M12 21.2s-6.6-6.1-6.6-11a6.6 6.6 0 0 1 13.2 0c0 4.9-6.6 11-6.6 11z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><circle cx="12" cy="10" r="2.4" fill="none" stroke="currentColor" stroke-width="1.8"/>"#
+            }
+            Icon::Smiley => {
+                r#"<circle cx="12" cy="12" r="8.6" fill="none" stroke="currentColor" stroke-width="1.8"/><circle cx="9" cy="10" r="1.2" fill="currentColor"/><circle cx="15" cy="10" r="1.2" fill="currentColor"/><path d="M8.4 14.2a4.2 4.2 0 0 0 7.2 0" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>"#
+            }
+            Icon::Reply => {
+                r#"<path d="M10 6.5L4.5 12l5.5 5.5M5 12h9a5.5 5.5 0 0 1 5.5 5.5V19" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>"#
+            }
+            Icon::Unsupported => {
+                r#"<circle cx="12" cy="12" r="8.6" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M5.9 5.9l12.2 12.2" stroke="currentColor" stroke-width="1.8"/>"#
+            }
         }
     }
 }
@@ -79,6 +120,19 @@ pub enum Mark {
     Ticks,
     ReadTicks,
     Failed,
+}
+
+impl Mark {
+    /// The mark of an outbound message in `status`.
+    pub fn of(status: MessageStatus) -> Mark {
+        match status {
+            MessageStatus::Sending => Mark::Clock,
+            MessageStatus::Sent => Mark::Tick,
+            MessageStatus::Delivered => Mark::Ticks,
+            MessageStatus::Read => Mark::ReadTicks,
+            MessageStatus::Failed => Mark::Failed,
+        }
+    }
 }
 
 pub fn mark(m: Mark) -> impl IntoView {

@@ -5,15 +5,14 @@
 
 use std::time::Duration;
 
+use inbox_types::LiveEvent;
+use leptos::logging::warn;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
 use crate::store::{Live, Session, Store};
-
-const KINDS: [&str; 5] =
-    ["message.created", "message.status", "conversation.updated", "conversation.deleted", "resync"];
 
 struct Connection {
     source: EventSource,
@@ -67,14 +66,18 @@ fn open(
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     handlers.push(on_open);
 
-    for kind in KINDS {
+    for kind in LiveEvent::KINDS {
         let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             let Some(e) = e.dyn_ref::<MessageEvent>() else { return };
             if let Ok(id) = e.last_event_id().parse::<i64>() {
                 last_id.set_value(Some(id));
             }
-            let data = e.data().as_string().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
-            store.on_event(kind, &data);
+            let data = e.data().as_string().unwrap_or_default();
+            match serde_json::from_str(&data).and_then(|data| LiveEvent::decode(kind, data)) {
+                Ok(event) => store.on_event(event),
+                // A server newer than this app; the next refetch still shows the change.
+                Err(err) => warn!("ignored a {kind} event that did not decode: {err}"),
+            }
         });
         let _ = source.add_event_listener_with_callback(kind, handler.as_ref().unchecked_ref());
         handlers.push(handler);

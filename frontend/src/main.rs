@@ -1,6 +1,8 @@
 //! Inbox in the browser: the agents' WhatsApp-Web-like app (Leptos CSR).
 
 mod api;
+#[cfg(test)]
+mod fixtures;
 mod format;
 mod icons;
 mod live;

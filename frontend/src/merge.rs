@@ -83,10 +83,8 @@ pub fn merge_messages(
             .map(|mut m| {
                 // A page fetched before a status event arrived must not take
                 // the ticks back (read -> delivered).
-                if let Some(&now) = shown.get(&m.id)
-                    && is_behind(m.status, now)
-                {
-                    m.status = now;
+                if let Some(&shown) = shown.get(&m.id) {
+                    m.status = advanced(shown, m.status);
                 }
                 UiMessage::server(m)
             }),
@@ -95,15 +93,11 @@ pub fn merge_messages(
     out
 }
 
-/// Whether `status` is an earlier step than `than` on sent -> delivered -> read.
-pub fn is_behind(status: MessageStatus, than: MessageStatus) -> bool {
-    let rank = |s: MessageStatus| match s {
-        MessageStatus::Sent => Some(1),
-        MessageStatus::Delivered => Some(2),
-        MessageStatus::Read => Some(3),
-        MessageStatus::Sending | MessageStatus::Failed => None,
-    };
-    matches!((rank(status), rank(than)), (Some(a), Some(b)) if a < b)
+/// The status to show when `incoming` (from a live event, a refetch or an
+/// answer) meets the `shown` one: the server's one transition rule decides,
+/// so ticks never go back and only a retry leaves failed.
+pub fn advanced(shown: MessageStatus, incoming: MessageStatus) -> MessageStatus {
+    if shown.can_move_to(incoming) { incoming } else { shown }
 }
 
 /// An older page (newest first) put in front of the shown messages.
@@ -117,64 +111,10 @@ pub fn prepend_older(existing: &[UiMessage], mut older: Vec<MessageDto>) -> Vec<
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, TimeZone, Utc};
     use inbox_types::MessageDirection;
-    use inbox_types::dto::ContactDto;
 
     use super::*;
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
-    }
-
-    fn conv(n: u128, secs: i64) -> ConversationDto {
-        ConversationDto {
-            id: Uuid::from_u128(n),
-            contact: ContactDto {
-                id: Uuid::from_u128(1000 + n),
-                phone_number: Some(format!("+1415555{n:04}")),
-                wa_id: None,
-                bsuid: None,
-                username: None,
-                name: None,
-                avatar: None,
-                is_group: false,
-                presence: None,
-            },
-            last_message_id: None,
-            last_message_preview: None,
-            last_message_time: at(secs),
-            last_message_direction: None,
-            last_message_status: None,
-            unread_count: 0,
-            is_favorite: false,
-            is_archived: false,
-            assigned_to_user_id: None,
-            assignee: None,
-            created_at: at(0),
-            updated_at: at(secs),
-        }
-    }
-
-    fn msg(n: u128, secs: i64, direction: MessageDirection) -> MessageDto {
-        MessageDto {
-            id: Uuid::from_u128(n),
-            conversation_id: Uuid::from_u128(1),
-            contact_id: Uuid::from_u128(2),
-            kind: Default::default(),
-            direction,
-            status: MessageStatus::Sent,
-            content: format!("m{n}"),
-            media_url: None,
-            media_type: None,
-            provider_message_id: None,
-            error_code: None,
-            error_message: None,
-            created_by: None,
-            created_at: at(secs),
-            updated_at: at(secs),
-        }
-    }
+    use crate::fixtures::{conv, msg};
 
     fn ids(v: &[ConversationDto]) -> Vec<u128> {
         v.iter().map(|c| c.id.as_u128()).collect()
@@ -261,6 +201,25 @@ mod tests {
         sending.status = MessageStatus::Sending;
         let out = merge_messages(&[UiMessage::server(failed)], vec![sending], false, false);
         assert_eq!(out[0].dto.status, MessageStatus::Sending);
+    }
+
+    #[test]
+    fn read_to_failed_and_delivered_to_sending_are_refused_and_a_retry_is_accepted() {
+        use MessageStatus::*;
+        // The server forbids these two; the app used to show them.
+        assert_eq!(advanced(Read, Failed), Read);
+        assert_eq!(advanced(Delivered, Sending), Delivered);
+        assert_eq!(advanced(Failed, Sending), Sending, "a retry");
+        assert_eq!(advanced(Sent, Read), Read, "a read receipt may overtake delivered");
+        assert_eq!(advanced(Read, Delivered), Read);
+        assert_eq!(advanced(Sent, Failed), Failed);
+
+        let mut read = msg(1, 1, MessageDirection::Outbound);
+        read.status = Read;
+        let mut failed = read.clone();
+        failed.status = Failed;
+        let out = merge_messages(&[UiMessage::server(read)], vec![failed], false, false);
+        assert_eq!(out[0].dto.status, Read, "a refetch cannot fail a read message");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use inbox_domain::delivery::ProviderStatus;
 use inbox_domain::inbound::{InboundMessage, NumberChange};
 use inbox_domain::webhook_events::{self, Applied, Change, FailureReason, Unapplied};
 use inbox_domain::{DomainError, DomainResult};
-use inbox_types::{Bsuid, MessageKind, MessageStatus, WaId};
+use inbox_types::{Bsuid, MessageStatus, WaId};
 use inbox_whatsapp::webhook::{meta, twilio};
 use sqlx::PgPool;
 
@@ -57,7 +57,7 @@ fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, Una
                 error_message: error_message.clone(),
             },
         ),
-        meta::MetaEvent::Message { provider_message_id, sender, content, media_type, timestamp, system, .. } => {
+        meta::MetaEvent::Message { provider_message_id, sender, content, reply_to, timestamp, system, .. } => {
             let from = identity(
                 sender.wa_id.as_deref(),
                 sender.user_id.as_deref(),
@@ -68,12 +68,10 @@ fn meta_change(channel: &Channel, event: &meta::MetaEvent) -> Result<Change, Una
             let inbound = InboundMessage {
                 channel_id: Some(channel.id),
                 from,
-                kind: if system.is_some() { MessageKind::System } else { MessageKind::Text },
                 profile_name: sender.profile_name.clone(),
                 provider_message_id: provider_message_id.clone(),
                 content: content.clone(),
-                media_type: media_type.clone(),
-                media_url: None,
+                reply_to: reply_to.clone(),
                 sent_at: *timestamp,
                 number_change,
             };
@@ -135,7 +133,7 @@ pub fn twilio_change(channel: &Channel, event: twilio::TwilioEvent) -> Option<Re
                 ProviderStatus { provider_message_id, status, error_code, error_message },
             ))
         }
-        twilio::TwilioEvent::Message { provider_message_id, sender, content, media_type, .. } => {
+        twilio::TwilioEvent::Message { provider_message_id, sender, content, reply_to, .. } => {
             // `From` is `+digits`, or the BSUID of a customer who shares no number.
             let from_is_number = sender.from.starts_with('+') || sender.from.starts_with(|c: char| c.is_ascii_digit());
             let wa_id = sender.wa_id.as_deref().or(from_is_number.then_some(sender.from.as_str()));
@@ -146,12 +144,10 @@ pub fn twilio_change(channel: &Channel, event: twilio::TwilioEvent) -> Option<Re
                     Box::new(InboundMessage {
                         channel_id: Some(channel.id),
                         from,
-                        kind: MessageKind::Text,
                         profile_name: sender.profile_name,
                         provider_message_id,
                         content,
-                        media_type,
-                        media_url: None,
+                        reply_to,
                         sent_at: None,
                         number_change: None,
                     }),

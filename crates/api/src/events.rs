@@ -161,8 +161,8 @@ pub fn listen(db: PgPool, hub: Arc<Hub>) -> JoinHandle<()> {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => match Event::from_notification(n.payload()) {
-                        Some(event) => hub.dispatch(event),
-                        None => tracing::warn!(payload = n.payload(), "events: unreadable notification"),
+                        Ok(event) => hub.dispatch(event),
+                        Err(e) => tracing::warn!(payload = n.payload(), "events: skipped: {e}"),
                     },
                     // The connection dropped; the next call reconnects.
                     Ok(None) => {
@@ -186,7 +186,8 @@ mod tests {
     use super::*;
 
     fn event(company: Uuid, id: i64) -> Event {
-        Event { id, company_id: company, kind: "message.created".into(), data: serde_json::json!({}) }
+        let event = inbox_types::LiveEvent::ConversationDeleted(inbox_types::live::ConversationDeleted { id: company });
+        Event { id, company_id: company, event }
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use inbox_types::CompanyId;
+use inbox_types::{CompanyId, LiveEvent};
 use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -14,21 +14,41 @@ use crate::DomainResult;
 /// The channel every server process LISTENs on.
 pub const CHANNEL: &str = "inbox_events";
 
-/// One change, as announced: a kind (`message.created`, `message.status`,
-/// `conversation.updated`, `conversation.deleted`) and small fields.
-#[derive(Debug, Clone, PartialEq, Deserialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
+/// One stored and announced change of a company.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub id: i64,
     pub company_id: Uuid,
-    pub kind: String,
-    pub data: serde_json::Value,
+    pub event: LiveEvent,
+}
+
+/// An event as the triggers write it: `kind` and `data` apart (a row of
+/// `events`, or a notification's payload).
+#[derive(Debug, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+struct Raw {
+    id: i64,
+    company_id: Uuid,
+    kind: String,
+    data: serde_json::Value,
+}
+
+impl TryFrom<Raw> for Event {
+    type Error = String;
+
+    fn try_from(raw: Raw) -> Result<Event, String> {
+        let event = LiveEvent::decode(&raw.kind, raw.data)
+            .map_err(|e| format!("event {} of kind {:?} does not decode: {e}", raw.id, raw.kind))?;
+        Ok(Event { id: raw.id, company_id: raw.company_id, event })
+    }
 }
 
 impl Event {
-    /// Parses a notification's payload.
-    pub fn from_notification(payload: &str) -> Option<Event> {
-        serde_json::from_str(payload).ok()
+    /// Decodes a notification's payload; what does not decode is an error
+    /// saying why (the listener logs it and forwards nothing).
+    pub fn from_notification(payload: &str) -> Result<Event, String> {
+        let raw: Raw = serde_json::from_str(payload).map_err(|e| format!("unreadable notification: {e}"))?;
+        raw.try_into()
     }
 }
 
@@ -54,7 +74,7 @@ pub async fn replay(db: &PgPool, company: CompanyId, last_id: i64, limit: i64) -
             .fetch_optional(db)
             .await?;
     let Some((at,)) = anchor else { return Ok(Replay::TooOld) };
-    let events: Vec<Event> = sqlx::query_as(concat!(
+    let rows: Vec<Raw> = sqlx::query_as(concat!(
         "SELECT id, company_id, kind, data FROM events ",
         // Also the few seconds before the last event: transactions that took
         // an earlier id but committed later.
@@ -68,9 +88,13 @@ pub async fn replay(db: &PgPool, company: CompanyId, last_id: i64, limit: i64) -
     .fetch_all(db)
     .await?;
     // More than a client should replay: a refetch is cheaper.
-    if events.len() as i64 > limit {
+    if rows.len() as i64 > limit {
         return Ok(Replay::TooOld);
     }
+    let events = rows
+        .into_iter()
+        .filter_map(|raw| Event::try_from(raw).inspect_err(|e| tracing::warn!("events: skipped in replay: {e}")).ok())
+        .collect();
     Ok(Replay::Events(events))
 }
 

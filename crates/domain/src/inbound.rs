@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use inbox_types::dto::MessageDto;
 use inbox_types::{
-    Bsuid, ChannelId, CompanyId, ConversationId, MessageDirection, MessageId, MessageKind, MessageStatus, WaId,
+    Bsuid, ChannelId, CompanyId, ConversationId, MessageContent, MessageDirection, MessageId, MessageKind,
+    MessageStatus, WaId,
 };
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -19,15 +20,13 @@ pub struct InboundMessage {
     pub channel_id: Option<ChannelId>,
     /// Who sent it: their BSUID, `wa_id` and username, as WhatsApp gave them.
     pub from: Identity,
-    /// `system` for a line WhatsApp reports about the customer.
-    pub kind: MessageKind,
     /// The sender's WhatsApp profile name, used when the contact has no name.
     pub profile_name: Option<String>,
     pub provider_message_id: String,
-    /// The text, or a readable placeholder such as "[image]".
-    pub content: String,
-    pub media_type: Option<String>,
-    pub media_url: Option<String>,
+    /// What they sent, with everything the provider said about it.
+    pub content: MessageContent,
+    /// The provider's id of the message it replies to.
+    pub reply_to: Option<String>,
     /// When the customer sent it, by the provider's clock (informational).
     pub sent_at: Option<DateTime<Utc>>,
     /// WhatsApp's `user_changed_number`: the customer (found by `from`, their
@@ -123,9 +122,9 @@ pub async fn record_inbound_message_in(
             .map_err(DomainError::ContactCreateFailed)?,
     };
     let message_id = MessageId::new();
-    let preview = inbox_types::text::preview(&m.content, PREVIEW_CHARS);
+    let preview = inbox_types::text::preview(&m.content.rendering(), PREVIEW_CHARS);
     // A system line is news about the customer, not a message to answer.
-    let unread_increment = if m.kind == MessageKind::System { 0 } else { 1 };
+    let unread_increment = if m.content.kind() == MessageKind::System { 0 } else { 1 };
     let last = LastMessage { id: message_id, preview: &preview, unread_increment };
     let (conversation, conversation_ensured) = conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
         .await
@@ -137,12 +136,10 @@ pub async fn record_inbound_message_in(
         conversation_id,
         contact_id: contact.id,
         channel_id: m.channel_id,
-        kind: m.kind,
         direction: MessageDirection::Inbound,
         status: MessageStatus::Delivered,
-        content: &m.content,
-        media_type: m.media_type.as_deref(),
-        media_url: m.media_url.as_deref(),
+        content: m.content.clone(),
+        reply_to: m.reply_to.as_deref(),
         provider_message_id: Some(&m.provider_message_id),
         client_key: None,
         created_by: None,

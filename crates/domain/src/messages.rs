@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
 use inbox_types::{
-    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageDirection, MessageId, MessageKind, MessageStatus,
-    UserId,
+    ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageContent, MessageDirection, MessageId, MessageKind,
+    MessageStatus, UserId,
 };
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
@@ -20,6 +20,8 @@ pub(crate) struct MessageRow {
     pub direction: String,
     pub status: String,
     pub content: String,
+    pub payload: Option<serde_json::Value>,
+    pub reply_to: Option<String>,
     pub media_url: Option<String>,
     pub media_type: Option<String>,
     pub provider_message_id: Option<String>,
@@ -32,8 +34,8 @@ pub(crate) struct MessageRow {
 
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, contact_id, kind, direction, status, content, media_url, media_type, provider_message_id, \
-         error_code, error_message, created_by, created_at, updated_at"
+        "id, conversation_id, contact_id, kind, direction, status, content, payload, reply_to, media_url, media_type, \
+         provider_message_id, error_code, error_message, created_by, created_at, updated_at"
     };
 }
 
@@ -41,14 +43,23 @@ impl TryFrom<MessageRow> for MessageDto {
     type Error = DomainError;
 
     fn try_from(r: MessageRow) -> DomainResult<MessageDto> {
+        let kind: MessageKind = r.kind.parse().map_err(DomainError::internal)?;
+        // A text message is its `content` alone (see the migration).
+        let payload = match r.payload {
+            None if kind == MessageKind::Text => MessageContent::text(r.content.clone()),
+            None => return Err(DomainError::internal(format!("a {kind} message without its payload"))),
+            Some(json) => serde_json::from_value(json).map_err(DomainError::internal)?,
+        };
         Ok(MessageDto {
             id: r.id,
             conversation_id: r.conversation_id,
             contact_id: r.contact_id,
-            kind: r.kind.parse().map_err(DomainError::internal)?,
+            kind,
             direction: r.direction.parse().map_err(DomainError::internal)?,
             status: r.status.parse().map_err(DomainError::internal)?,
             content: r.content,
+            payload,
+            reply_to: r.reply_to,
             media_url: r.media_url,
             media_type: r.media_type,
             provider_message_id: r.provider_message_id,
@@ -69,12 +80,11 @@ pub struct NewMessage<'a> {
     pub conversation_id: ConversationId,
     pub contact_id: ContactId,
     pub channel_id: Option<ChannelId>,
-    pub kind: MessageKind,
     pub direction: MessageDirection,
     pub status: MessageStatus,
-    pub content: &'a str,
-    pub media_type: Option<&'a str>,
-    pub media_url: Option<&'a str>,
+    pub content: MessageContent,
+    /// The provider's id of the message it replies to.
+    pub reply_to: Option<&'a str>,
     pub provider_message_id: Option<&'a str>,
     pub client_key: Option<&'a str>,
     pub created_by: Option<UserId>,
@@ -83,12 +93,12 @@ pub struct NewMessage<'a> {
 }
 
 impl<'a> NewMessage<'a> {
-    /// An outbound message about to be sent: status `sending`.
+    /// An outbound text message about to be sent: status `sending`.
     pub fn outbound(
         company_id: CompanyId,
         conversation_id: ConversationId,
         contact_id: ContactId,
-        content: &'a str,
+        text: &str,
         created_by: Option<UserId>,
     ) -> Self {
         Self {
@@ -97,12 +107,10 @@ impl<'a> NewMessage<'a> {
             conversation_id,
             contact_id,
             channel_id: None,
-            kind: MessageKind::Text,
             direction: MessageDirection::Outbound,
             status: MessageStatus::Sending,
-            content,
-            media_type: None,
-            media_url: None,
+            content: MessageContent::text(text),
+            reply_to: None,
             provider_message_id: None,
             client_key: None,
             created_by,
@@ -114,12 +122,17 @@ impl<'a> NewMessage<'a> {
 /// Inserts a message and returns it. Returns `Ok(None)` when a message with
 /// the same provider id exists already (an inbound duplicate).
 pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Option<MessageDto>, sqlx::Error> {
+    let (rendering, payload) = match &m.content {
+        MessageContent::Text { body } => (std::borrow::Cow::Borrowed(body.as_str()), None),
+        other => (std::borrow::Cow::Owned(other.rendering()), Some(sqlx::types::Json(other))),
+    };
+    let media_url = m.content.media().and_then(|media| media.files.iter().find_map(|f| f.url.as_deref()));
     let row: Option<MessageRow> = sqlx::query_as(concat!(
         "INSERT INTO messages (id, company_id, conversation_id, contact_id, channel_id, direction, status, content, \
                                media_type, media_url, provider_message_id, client_key, created_by, updated_by, \
-                               created_at, attempts, kind) \
+                               created_at, attempts, kind, payload, reply_to) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, COALESCE($14, clock_timestamp()), \
-                 CASE WHEN $6 = 'outbound' AND $7 = 'sending' THEN 1 ELSE 0 END, $15) \
+                 CASE WHEN $6 = 'outbound' AND $7 = 'sending' THEN 1 ELSE 0 END, $15, $16, $17) \
          ON CONFLICT (company_id, provider_message_id) DO NOTHING \
          RETURNING ",
         message_columns!()
@@ -131,14 +144,16 @@ pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Optio
     .bind(m.channel_id.map(|c| c.0))
     .bind(m.direction.as_str())
     .bind(m.status.as_str())
-    .bind(m.content)
-    .bind(m.media_type)
-    .bind(m.media_url)
+    .bind(rendering.as_ref())
+    .bind(m.content.media_type())
+    .bind(media_url)
     .bind(m.provider_message_id)
     .bind(m.client_key)
     .bind(m.created_by.map(|u| u.0))
     .bind(m.created_at)
-    .bind(m.kind.as_str())
+    .bind(m.content.kind().as_str())
+    .bind(payload)
+    .bind(m.reply_to)
     .fetch_optional(db)
     .await?;
     row.map(MessageDto::try_from).transpose().map_err(|e| sqlx::Error::Decode(Box::new(e)))

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::content::{MessageContent, MessageKind};
 use crate::cursor::Cursor;
 use crate::error::ValidationError;
 use crate::filter::ConversationFilter;
 use crate::phone::{E164Phone, NumberRule, PhoneRegion};
-use crate::status::{MessageDirection, MessageKind, MessageStatus};
+use crate::status::{MessageDirection, MessageStatus};
 use crate::text::MessageText;
 
 /// `POST /api/messages`: send to a phone number, creating the contact and
@@ -182,12 +183,21 @@ pub struct MessageDto {
     pub id: Uuid,
     pub conversation_id: Uuid,
     pub contact_id: Uuid,
-    /// `system` for a line WhatsApp reports about the customer.
+    /// The content's kind (`payload.type`): `text`, `system` for a line
+    /// WhatsApp reports about the customer, `image`, `reaction`, ...
     #[serde(default)]
     pub kind: MessageKind,
     pub direction: MessageDirection,
     pub status: MessageStatus,
+    /// The plain-text rendering: the text, a caption, or a short line such
+    /// as `[image]` (what previews show and search finds).
     pub content: String,
+    /// The typed content.
+    pub payload: MessageContent,
+    /// The provider's id of the message this one replies to (WhatsApp's
+    /// `context.id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
     pub media_url: Option<String>,
     pub media_type: Option<String>,
     pub provider_message_id: Option<String>,
@@ -196,6 +206,40 @@ pub struct MessageDto {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl MessageDto {
+    /// A text message with nothing else set (the app's bubble for a message
+    /// it is sending; tests).
+    pub fn text(
+        id: Uuid,
+        conversation_id: Uuid,
+        contact_id: Uuid,
+        direction: MessageDirection,
+        status: MessageStatus,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Self {
+        MessageDto {
+            id,
+            conversation_id,
+            contact_id,
+            kind: MessageKind::Text,
+            direction,
+            status,
+            content: text.to_owned(),
+            payload: MessageContent::text(text),
+            reply_to: None,
+            media_url: None,
+            media_type: None,
+            provider_message_id: None,
+            error_code: None,
+            error_message: None,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// Page size of list endpoints: 1..=100, 50 when not given.

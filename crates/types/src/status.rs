@@ -34,39 +34,6 @@ impl FromStr for MessageDirection {
     }
 }
 
-/// What a chat line is: a message (a customer's or an agent's), or a
-/// system line WhatsApp reports about the customer ("changed their phone
-/// number"), shown centred like WhatsApp's own.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageKind {
-    #[default]
-    Text,
-    System,
-}
-
-impl MessageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::System => "system",
-        }
-    }
-}
-
-impl FromStr for MessageKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "text" => Ok(Self::Text),
-            "system" => Ok(Self::System),
-            other => Err(format!("unknown message kind {other:?}")),
-        }
-    }
-}
-
 /// Where a message is in its life:
 ///
 /// ```text
@@ -124,6 +91,20 @@ impl MessageStatus {
     pub fn can_retry(self) -> bool {
         self == Self::Failed
     }
+
+    /// The statuses a retry takes a message from (as the SQL guard binds them).
+    pub fn retryable() -> &'static [MessageStatus] {
+        &[Self::Failed]
+    }
+
+    /// Whether a message shown as `self` may be shown as `to` next: a
+    /// provider-reported status that moves it forward, or a retry taking a
+    /// failed message back to sending. Every writer (the SQL guards, the
+    /// webhooks, the sweeper) and the app's merging of live updates and
+    /// refetches answer with this one rule.
+    pub fn can_move_to(self, to: MessageStatus) -> bool {
+        to.can_follow(self) || (to == Self::Sending && self.can_retry())
+    }
 }
 
 impl fmt::Display for MessageStatus {
@@ -170,6 +151,23 @@ mod tests {
     fn only_failed_messages_can_be_retried() {
         for s in MessageStatus::ALL {
             assert_eq!(s.can_retry(), s == Failed);
+        }
+    }
+
+    #[test]
+    fn a_message_moves_forward_or_back_to_sending_by_a_retry_and_nowhere_else() {
+        // from -> the statuses it may move to.
+        let table = [
+            (Sending, vec![Sent, Delivered, Read, Failed]),
+            (Sent, vec![Delivered, Read, Failed]),
+            (Delivered, vec![Read]),
+            (Read, vec![]),
+            (Failed, vec![Sending]),
+        ];
+        for (from, allowed) in table {
+            for to in MessageStatus::ALL {
+                assert_eq!(from.can_move_to(to), allowed.contains(&to), "{from} -> {to}");
+            }
         }
     }
 

@@ -72,23 +72,15 @@ mod tests {
 
     fn msg(at: &str) -> MessageDto {
         let t: DateTime<Utc> = at.parse().unwrap();
-        MessageDto {
-            id: Uuid::now_v7(),
-            conversation_id: Uuid::nil(),
-            contact_id: Uuid::nil(),
-            kind: Default::default(),
-            direction: MessageDirection::Inbound,
-            status: MessageStatus::Read,
-            content: "x".into(),
-            media_url: None,
-            media_type: None,
-            provider_message_id: None,
-            error_code: None,
-            error_message: None,
-            created_by: None,
-            created_at: t,
-            updated_at: t,
-        }
+        MessageDto::text(
+            Uuid::now_v7(),
+            Uuid::nil(),
+            Uuid::nil(),
+            MessageDirection::Inbound,
+            MessageStatus::Read,
+            "x",
+            t,
+        )
     }
 
     #[test]

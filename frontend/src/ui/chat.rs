@@ -1,6 +1,9 @@
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
+use chrono::{FixedOffset, NaiveDate};
 use inbox_types::dto::ConversationDto;
-use inbox_types::{MessageDirection, MessageKind, MessageStatus, MessageText};
+use inbox_types::timeline::{TimelineItem, with_date_separators};
+use inbox_types::{MessageContent, MessageDirection, MessageStatus, MessageText};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,16 +14,14 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
-use crate::ui::avatar::Avatar;
-use crate::ui::menu::{DotsMenu, Item};
-use crate::ui::new_chat::NewChatButton;
-use crate::ui::sidebar::status_mark;
+use crate::ui::widgets::avatar::Avatar;
+use crate::ui::widgets::menu::{DotsMenu, Item};
+use crate::ui::widgets::new_chat::NewChatButton;
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const NEAR_BOTTOM: i32 = 60;
 /// How close to the top (px) loads the previous page.
 const NEAR_TOP: i32 = 300;
-const MAX_CHARS: usize = 4096;
 
 #[component]
 pub fn Chat() -> impl IntoView {
@@ -138,22 +139,26 @@ impl Line {
     }
 }
 
-fn lines(messages: &[UiMessage]) -> Vec<Line> {
-    let mut out = Vec::with_capacity(messages.len() + 4);
-    let mut day = None;
+/// The thread in the viewer's time zone `tz`: a date pill before each day,
+/// and each bubble marked when it starts a run of one side's messages.
+fn lines(messages: &[UiMessage], tz: FixedOffset) -> Vec<Line> {
+    let dtos: Vec<_> = messages.iter().map(|m| m.dto.clone()).collect();
+    let by_id: HashMap<Uuid, &UiMessage> = messages.iter().map(|m| (m.dto.id, m)).collect();
     let mut prev_dir = None;
-    for m in messages {
-        let d = format::local(m.dto.created_at).date();
-        if day != Some(d) {
-            out.push(Line::Day(d));
-            day = Some(d);
-            prev_dir = None;
-        }
-        let first = prev_dir != Some(m.dto.direction);
-        prev_dir = Some(m.dto.direction);
-        out.push(Line::Msg { m: Box::new(m.clone()), first });
-    }
-    out
+    with_date_separators(&dtos, tz)
+        .into_iter()
+        .filter_map(|item| match item {
+            TimelineItem::DateSeparator(d) => {
+                prev_dir = None;
+                Some(Line::Day(d))
+            }
+            TimelineItem::Message(dto) => {
+                let first = prev_dir != Some(dto.direction);
+                prev_dir = Some(dto.direction);
+                by_id.get(&dto.id).map(|m| Line::Msg { m: Box::new((*m).clone()), first })
+            }
+        })
+        .collect()
 }
 
 #[component]
@@ -162,7 +167,7 @@ fn Messages() -> impl IntoView {
     let wall = NodeRef::<html::Div>::new();
     let at_bottom = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
-    let thread = Memo::new(move |_| store.chat.with(|c| lines(&c.messages)));
+    let thread = Memo::new(move |_| store.chat.with(|c| lines(&c.messages, format::offset_at(format::now()))));
     let load = Memo::new(move |_| store.chat.with(|c| c.load.clone()));
     let loading_older = Memo::new(move |_| store.chat.with(|c| c.loading_older));
 
@@ -253,7 +258,7 @@ fn Messages() -> impl IntoView {
                                 <For each=move || thread.get() key=Line::key let:line>
                                     {match line {
                                         Line::Day(d) => view! { <div class="day">{format::day(d)}</div> }.into_any(),
-                                        Line::Msg { m, .. } if m.dto.kind == MessageKind::System => {
+                                        Line::Msg { m, .. } if matches!(m.dto.payload, MessageContent::System { .. }) => {
                                             view! { <div class="day system" role="note">{m.dto.content.clone()}</div> }
                                                 .into_any()
                                         }
@@ -304,18 +309,21 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
     let time = format::clock(m.dto.created_at);
     let full = format::full(m.dto.created_at);
     let status = m.dto.status;
-    let text = m.dto.content.clone();
+    let body = match format::placeholder(&m.dto.payload) {
+        Some(p) => view! { <Placeholder p=p /> }.into_any(),
+        None => view! { <span class="text">{m.dto.content.clone()}</span> }.into_any(),
+    };
     let class = match (out, first) {
         (true, true) => "msg out first",
         (true, false) => "msg out",
         (false, true) => "msg in first",
         (false, false) => "msg in",
     };
-    let meta_mark = (out && status != MessageStatus::Failed).then(|| mark(status_mark(status)));
+    let meta_mark = (out && status != MessageStatus::Failed).then(|| mark(Mark::of(status)));
     let bubble = view! {
         <div class="bubble">
             {first.then(|| tail(out))}
-            <span class="text">{text}</span>
+            {body}
             <span class="pad" aria-hidden="true"></span>
             <span class="meta" title=full>
                 <span class="t">{time}</span>
@@ -353,8 +361,18 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
     .into_any()
 }
 
+/// A kind the chat cannot show yet, as WhatsApp Web marks it: an icon and
+/// its name, the caption under them.
+#[component]
+fn Placeholder(p: format::Placeholder) -> impl IntoView {
+    view! {
+        <span class="kind">{icon(p.icon)}<span class="kind-label">{p.label}</span></span>
+        {p.caption.map(|c| view! { <span class="text">{c}</span> })}
+    }
+}
+
 /// The message box: grows with the text, Enter sends, Shift+Enter breaks
-/// the line, a counter appears near the 4096 limit.
+/// the line, a counter appears near the length limit.
 #[component]
 fn Composer() -> impl IntoView {
     let store = expect_context::<Store>();
@@ -431,10 +449,10 @@ fn Composer() -> impl IntoView {
                 ></textarea>
             </div>
             {move || {
-                format::counter(chars(), MAX_CHARS)
+                format::counter(chars(), MessageText::MAX_CHARS)
                     .map(|c| {
                         view! {
-                            <span class="counter" class:over={move || chars() > MAX_CHARS} aria-live="polite">
+                            <span class="counter" class:over={move || chars() > MessageText::MAX_CHARS} aria-live="polite">
                                 {c}
                             </span>
                         }
@@ -450,5 +468,32 @@ fn Composer() -> impl IntoView {
                 {icon(Icon::Send)}
             </button>
         </footer>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use inbox_types::MessageDirection::{Inbound, Outbound};
+
+    use super::*;
+    use crate::fixtures::msg;
+
+    #[test]
+    fn a_date_pill_starts_each_day_and_a_new_run_of_bubbles() {
+        let next_day = 86_400;
+        let messages: Vec<UiMessage> =
+            [msg(1, 0, Inbound), msg(2, 60, Inbound), msg(3, 120, Outbound), msg(4, next_day, Outbound)]
+                .into_iter()
+                .map(UiMessage::server)
+                .collect();
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let shape: Vec<String> = lines(&messages, utc)
+            .iter()
+            .map(|line| match line {
+                Line::Day(_) => "day".to_owned(),
+                Line::Msg { m, first } => format!("{}{}", m.dto.id.as_u128(), if *first { " first" } else { "" }),
+            })
+            .collect();
+        assert_eq!(shape, ["day", "1 first", "2", "3 first", "day", "4 first"]);
     }
 }

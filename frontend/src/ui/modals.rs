@@ -7,9 +7,7 @@ use uuid::Uuid;
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Store, ToastKind};
-use crate::ui::dialog::Dialog;
-
-const MAX_CHARS: usize = 4096;
+use crate::ui::widgets::dialog::Dialog;
 
 /// Plan 7.1/7.2/13: phone and message with live validation (the server's own
 /// rules, from the shared types), Send disabled until both are valid, a
@@ -186,8 +184,8 @@ pub fn NewChatModal() -> impl IntoView {
                     ></textarea>
                     <div id="new-text-hint" class="fld-foot">
                         {move || text_error().map(|e| view! { <p class="err-msg">{mark(Mark::Failed)}<span>{e}</span></p> })}
-                        <span class="counter" class:over={move || chars() > MAX_CHARS}>
-                            {move || format!("{} / {MAX_CHARS}", chars())}
+                        <span class="counter" class:over={move || chars() > MessageText::MAX_CHARS}>
+                            {move || format!("{} / {}", chars(), MessageText::MAX_CHARS)}
                         </span>
                     </div>
                 </div>

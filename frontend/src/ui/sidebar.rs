@@ -1,16 +1,16 @@
 use std::time::Duration;
 
 use inbox_types::dto::ConversationDto;
-use inbox_types::{ConversationFilter, MessageDirection, MessageStatus};
+use inbox_types::{ConversationFilter, MessageDirection};
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Live, Load, Modal, Store};
-use crate::ui::avatar::{Avatar, UserAvatar};
-use crate::ui::menu::{DotsMenu, Item};
-use crate::ui::new_chat::NewChatButton;
+use crate::ui::widgets::avatar::{Avatar, UserAvatar};
+use crate::ui::widgets::menu::{DotsMenu, Item};
+use crate::ui::widgets::new_chat::NewChatButton;
 
 /// Row height in px: fixed, so only the visible rows are rendered.
 const ROW: f64 = 72.0;
@@ -408,17 +408,6 @@ fn Skeleton() -> impl IntoView {
     }
 }
 
-/// The mark of our last outbound message in a row's preview.
-pub fn status_mark(status: MessageStatus) -> Mark {
-    match status {
-        MessageStatus::Sending => Mark::Clock,
-        MessageStatus::Sent => Mark::Tick,
-        MessageStatus::Delivered => Mark::Ticks,
-        MessageStatus::Read => Mark::ReadTicks,
-        MessageStatus::Failed => Mark::Failed,
-    }
-}
-
 #[component]
 fn Row(c: ConversationDto, index: usize, kbd: Signal<bool>) -> impl IntoView {
     let store = expect_context::<Store>();
@@ -430,7 +419,7 @@ fn Row(c: ConversationDto, index: usize, kbd: Signal<bool>) -> impl IntoView {
         label.push_str(&format!(", {unread} unread"));
     }
     let preview_mark = match (c.last_message_direction, c.last_message_status) {
-        (Some(MessageDirection::Outbound), Some(s)) if c.last_message_preview.is_some() => Some(mark(status_mark(s))),
+        (Some(MessageDirection::Outbound), Some(s)) if c.last_message_preview.is_some() => Some(mark(Mark::of(s))),
         _ => None,
     };
     let preview = c.last_message_preview.clone().unwrap_or_default();

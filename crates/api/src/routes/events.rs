@@ -8,7 +8,8 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use inbox_domain::events::{self, Event, Replay};
-use inbox_types::{ErrorBody, ValidationError};
+use inbox_types::live::Resync;
+use inbox_types::{ErrorBody, LiveEvent, ValidationError};
 use serde::Deserialize;
 
 use crate::auth::Auth;
@@ -34,45 +35,12 @@ fn parse_last_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::from(ValidationError::new("lastEventId", "must be the id of an event")))
 }
 
-/// One event of the stream, field by field (OpenAPI 3.1 has a
-/// `text/event-stream` schema describe each event). Documentation only.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ServerSentEvent {
-    /// What changed.
-    event: EventName,
-    /// The change, a JSON object (its fields per event: see `GET /api/events`).
-    #[schema(content_media_type = "application/json", example = r#"{"id":"…","conversationId":"…","status":"read"}"#)]
-    data: String,
-    /// The event's id, for `Last-Event-ID` (absent on `resync`).
-    #[schema(pattern = r"^[0-9]+$", nullable = false)]
-    id: Option<String>,
-}
-
-/// The events of the stream.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub enum EventName {
-    #[schema(rename = "message.created")]
-    MessageCreated,
-    #[schema(rename = "message.status")]
-    MessageStatus,
-    #[schema(rename = "conversation.updated")]
-    ConversationUpdated,
-    #[schema(rename = "conversation.deleted")]
-    ConversationDeleted,
-    #[schema(rename = "resync")]
-    Resync,
-}
-
 /// Live changes of the caller's company as server-sent events.
 ///
-/// Events: `message.created` (`id`, `conversationId`, `direction`, `status`),
-/// `message.status` (`id`, `conversationId`, `status`, `errorCode`,
-/// `errorMessage`), `conversation.updated` (`id`, `lastMessageId`,
-/// `lastMessagePreview`, `lastMessageTime`, `unreadCount`, `isFavorite`,
-/// `isArchived`, `assignedToUserId`), `conversation.deleted` (`id`), and
-/// `resync` (refetch: events were missed). Each carries an `id`; reconnect
+/// Each event is a `LiveEvent`: its `kind` is the frame's `event:` line and
+/// its `data` the frame's `data:` line (one JSON object): `message.created`,
+/// `message.status`, `conversation.updated`, `conversation.deleted`, and
+/// `resync` (refetch: events were missed). Each but `resync` carries an `id:`; reconnect
 /// with `Last-Event-ID` (or `?lastEventId=`) to get what was missed in the
 /// last few minutes. A comment line every 15 s keeps proxies from closing
 /// the stream; the server ends a stream after 30 minutes (clients reconnect
@@ -81,7 +49,7 @@ pub enum EventName {
     get, path = "/api/events", tag = "events",
     params(("lastEventId" = Option<i64>, Query, description = "Resume after this event (as the Last-Event-ID header does)")),
     responses(
-        (status = 200, description = "An endless `text/event-stream`; the schema is one event's", content_type = "text/event-stream", body = ServerSentEvent),
+        (status = 200, description = "An endless `text/event-stream` of `LiveEvent`s: `event:` is the kind, `data:` the data", content_type = "text/event-stream", body = LiveEvent),
         (status = 400, description = "An unknown or repeated query parameter", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "lastEventId is not an event id", body = ErrorBody),
@@ -128,11 +96,12 @@ pub async fn stream(auth: Auth, state: web::Data<AppState>, req: HttpRequest) ->
 }
 
 fn frame(event: &Event) -> Bytes {
-    Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.kind, event.data))
+    Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.event.kind(), event.event.data()))
 }
 
 fn resync_frame() -> Bytes {
-    Bytes::from_static(b"event: resync\ndata: {}\n\n")
+    let resync = LiveEvent::Resync(Resync {});
+    Bytes::from(format!("event: {}\ndata: {}\n\n", resync.kind(), resync.data()))
 }
 
 struct Sse {

@@ -314,7 +314,7 @@ async fn with_the_sandbox_a_sent_message_reaches_read_through_the_real_webhook(d
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn an_inbound_image_is_stored_with_its_type_and_a_readable_placeholder(db: PgPool) {
+async fn an_inbound_image_is_stored_typed_with_a_readable_placeholder_and_served_with_its_media(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
         "field": "messages",
@@ -323,16 +323,36 @@ async fn an_inbound_image_is_stored_with_its_type_and_a_readable_placeholder(db:
             "metadata": {"display_phone_number": "15550001111", "phone_number_id": app.a.phone_number_id},
             "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511912345678"}],
             "messages": [{"from": "5511912345678", "id": "wamid.IMG", "timestamp": "1767225600", "type": "image",
-                          "image": {"id": "MEDIA_ID", "mime_type": "image/jpeg"}}]
+                          "context": {"from": "15550001111", "id": "wamid.EARLIER"},
+                          "image": {"id": "MEDIA_ID", "mime_type": "image/jpeg", "sha256": "h4sh="}}]
         }
     }]}]});
     assert_eq!(app.post_meta(serde_json::to_vec(&body).unwrap(), SECRET_A).await.status(), 200);
-    let (content, media_type): (String, Option<String>) =
-        sqlx::query_as("SELECT content, media_type FROM messages WHERE provider_message_id = 'wamid.IMG'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (content, media_type, conversation): (String, Option<String>, uuid::Uuid) = sqlx::query_as(
+        "SELECT content, media_type, conversation_id FROM messages WHERE provider_message_id = 'wamid.IMG'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!((content.as_str(), media_type.as_deref()), ("[image]", Some("image")));
+
+    let page: serde_json::Value = app
+        .as_a(Method::GET, &format!("/api/conversations/{conversation}/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = &page["messages"][0];
+    assert_eq!(message["kind"], "image");
+    assert_eq!(message["content"], "[image]");
+    assert_eq!(message["replyTo"], "wamid.EARLIER");
+    assert_eq!(
+        message["payload"],
+        serde_json::json!({"type": "image",
+                           "files": [{"providerMediaId": "MEDIA_ID", "mimeType": "image/jpeg", "sha256": "h4sh="}]})
+    );
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

@@ -101,12 +101,10 @@ pub fn inbound_text(
             wa_id: Some(inbox_types::WaId::parse(wa_id).unwrap()),
             ..Default::default()
         },
-        kind: inbox_types::MessageKind::Text,
         profile_name: profile_name.map(str::to_owned),
         provider_message_id: wamid.into(),
-        content: text.into(),
-        media_type: None,
-        media_url: None,
+        content: inbox_types::MessageContent::text(text),
+        reply_to: None,
         sent_at: None,
         number_change: None,
     }

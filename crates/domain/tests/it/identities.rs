@@ -8,7 +8,7 @@ use inbox_domain::identities::{self, DuplicateGroup};
 use inbox_domain::inbound::{self, InboundMessage, InboundOutcome};
 use inbox_domain::messages::{self, NewMessage};
 use inbox_types::{
-    CompanyId, ContactId, ConversationId, ErrorCode, MessageDirection, MessageId, MessageKind, MessageStatus, WaId,
+    CompanyId, ContactId, ConversationId, ErrorCode, MessageContent, MessageDirection, MessageId, MessageStatus, WaId,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -68,12 +68,10 @@ async fn received(db: &PgPool, company: CompanyId, contact: ContactId, wamid: &s
         conversation_id: ConversationId(conv.id),
         contact_id: contact,
         channel_id: None,
-        kind: MessageKind::Text,
         direction: MessageDirection::Inbound,
         status: MessageStatus::Delivered,
-        content: text,
-        media_type: None,
-        media_url: None,
+        content: MessageContent::text(text),
+        reply_to: None,
         provider_message_id: Some(wamid),
         client_key: None,
         created_by: None,

@@ -5,9 +5,13 @@ use inbox_domain::contacts;
 use inbox_domain::conversations;
 use inbox_domain::messages::{self, NewMessage, StatusChange, StatusUpdate};
 use inbox_domain::provider::ScriptedProvider;
+use inbox_types::content::{Choice, Location, Media, MediaFile};
 use inbox_types::dto::{MessageListParams, PageLimit};
 use inbox_types::timeline::{TimelineItem, with_date_separators};
-use inbox_types::{ContactId, ConversationId, Cursor, ErrorCode, MessageDirection, MessageId, MessageStatus};
+use inbox_types::{
+    ContactId, ConversationId, Cursor, ErrorCode, MessageContent, MessageDirection, MessageId, MessageKind,
+    MessageStatus,
+};
 use sqlx::PgPool;
 
 use crate::common::*;
@@ -32,6 +36,42 @@ async fn create_message_inserts_with_correct_fields_and_sending_by_default(db: P
     assert_eq!(m.contact_id, contact.0);
     assert_eq!(m.created_by, Some(t.agent.id.0));
     assert_eq!(m.provider_message_id, None);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn every_kind_of_content_is_stored_and_read_back_as_it_was_with_its_rendering(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let (conv, contact) = conversation(&db, &t, "+14155550100").await;
+    let media =
+        Media { caption: None, files: vec![MediaFile { provider_media_id: Some("1".into()), ..MediaFile::default() }] };
+    let contents = [
+        MessageContent::text("hi"),
+        MessageContent::System { body: "changed their number".into(), change: Some("user_changed_number".into()) },
+        MessageContent::Image(media.clone()),
+        MessageContent::Video(media.clone()),
+        MessageContent::Audio(media.clone()),
+        MessageContent::Document(media.clone()),
+        MessageContent::Sticker(media),
+        MessageContent::Reaction { target_provider_id: "wamid.1".into(), emoji: Some("👍".into()) },
+        MessageContent::Location(Location { latitude: 1.5, longitude: -2.25, ..Location::default() }),
+        MessageContent::Contacts { contacts: vec![] },
+        MessageContent::Choice(Choice { title: "Yes".into(), ..Choice::default() }),
+        MessageContent::Unsupported { kind: "order".into(), text: None, raw: Some(serde_json::json!({"a": 1})) },
+    ];
+    // The database's list of kinds is the type's.
+    assert_eq!(contents.len(), MessageKind::ALL.len());
+    for content in contents {
+        let new = NewMessage { content: content.clone(), ..NewMessage::outbound(t.company, conv, contact, "", None) };
+        let m = messages::create_message(&db, &new).await.unwrap();
+        assert_eq!((m.kind, &m.payload, m.content.as_str()), (content.kind(), &content, content.rendering().as_str()));
+        assert_eq!(messages::find(&db, t.company, new.id).await.unwrap().payload, content);
+    }
+    // A payload that is not its kind's is refused by the database.
+    let wrong = sqlx::query("UPDATE messages SET payload = '{\"type\": \"video\"}' WHERE kind = 'image'")
+        .execute(&db)
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("messages_payload_is_kind"), "{wrong}");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

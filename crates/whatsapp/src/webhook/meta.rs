@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use inbox_types::MessageStatus;
+use inbox_types::content::{Choice, Location, Media, MediaFile, MessageContent, SharedContact, SharedPhone};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
@@ -53,6 +54,8 @@ pub fn verify_challenge(
 
 /// What one callback reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// A callback's few events live only while it is applied: boxing buys nothing.
+#[expect(clippy::large_enum_variant)]
 pub enum MetaEvent {
     Status {
         phone_number_id: String,
@@ -71,9 +74,10 @@ pub enum MetaEvent {
         /// Who sent it, as WhatsApp names them (any part may be missing).
         sender: Sender,
         timestamp: Option<DateTime<Utc>>,
-        /// The text, or a readable rendering such as "[image]".
-        content: String,
-        media_type: Option<String>,
+        /// What the customer sent, typed, with every detail Meta gave.
+        content: MessageContent,
+        /// `context.id`: the message this one replies to.
+        reply_to: Option<String>,
         /// Set for `type: "system"`: what WhatsApp reports about the customer.
         system: Option<SystemChange>,
     },
@@ -217,7 +221,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
                 profile_name: of_contact(&["profile", "name"]),
             };
             let kind = str_at(m, &["type"]).unwrap_or("unknown");
-            let (content, media_type) = content_of(m, kind);
+            let content = content_of(m, kind);
             let system = (kind == "system").then(|| SystemChange {
                 kind: str_at(m, &["system", "type"]).unwrap_or_default().to_owned(),
                 new_wa_id: str_at(m, &["system", "wa_id"])
@@ -236,7 +240,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
                 sender,
                 timestamp: time_of(m),
                 content,
-                media_type,
+                reply_to: str_at(m, &["context", "id"]).map(str::to_owned),
                 system,
             });
         }
@@ -244,69 +248,108 @@ pub fn parse(body: &[u8]) -> Result<Vec<MetaEvent>, WebhookParseError> {
     Ok(events)
 }
 
-/// A readable rendering of any message type Meta documents, and its media
-/// type, so every message shows in the chat (types without their own view
-/// yet read as "[type]"). Everything else Meta sent is kept with the stored
-/// callback.
-fn content_of(m: &serde_json::Value, kind: &str) -> (String, Option<String>) {
+/// The typed content of any message type Meta documents. Types without a
+/// variant of their own (order, edit, revoke, ...) are `Unsupported` with a
+/// readable line and Meta's object for that type kept whole.
+fn content_of(m: &serde_json::Value, kind: &str) -> MessageContent {
     let text = |path: &[&str]| str_at(m, path).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
-    let media = |kind: &str| Some(kind.to_owned());
+    let owned = |v: &serde_json::Value, path: &[&str]| str_at(v, path).map(str::to_owned);
+    let unsupported = |line: Option<String>| MessageContent::Unsupported {
+        kind: kind.to_owned(),
+        text: line,
+        raw: m.get(kind).cloned(),
+    };
     match kind {
-        "text" => (str_at(m, &["text", "body"]).unwrap_or_default().to_owned(), None),
+        "text" => MessageContent::text(str_at(m, &["text", "body"]).unwrap_or_default()),
         "image" | "video" | "audio" | "document" | "sticker" => {
-            let placeholder = match (kind, str_at(m, &[kind, "filename"])) {
-                ("document", Some(name)) => format!("[document: {name}]"),
-                ("audio", _) if m.pointer("/audio/voice").and_then(serde_json::Value::as_bool) == Some(true) => {
-                    "[voice message]".to_owned()
-                }
-                _ => format!("[{kind}]"),
+            let o = m.get(kind).cloned().unwrap_or_default();
+            let flag = |k: &str| o.get(k).and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let media = Media {
+                caption: text(&[kind, "caption"]),
+                files: vec![MediaFile {
+                    provider_media_id: owned(&o, &["id"]),
+                    url: owned(&o, &["url"]),
+                    mime_type: owned(&o, &["mime_type"]),
+                    sha256: owned(&o, &["sha256"]),
+                    filename: owned(&o, &["filename"]),
+                    voice: flag("voice"),
+                    animated: flag("animated"),
+                }],
             };
-            (text(&[kind, "caption"]).unwrap_or(placeholder), media(kind))
+            match kind {
+                "image" => MessageContent::Image(media),
+                "video" => MessageContent::Video(media),
+                "audio" => MessageContent::Audio(media),
+                "document" => MessageContent::Document(media),
+                _ => MessageContent::Sticker(media),
+            }
         }
         "location" => {
-            let place = [text(&["location", "name"]), text(&["location", "address"])].into_iter().flatten();
-            let place: Vec<String> = place.collect();
-            let at = || {
-                let coordinate = |k: &str| m.pointer(&format!("/location/{k}")).map(|v| v.to_string());
-                match (coordinate("latitude"), coordinate("longitude")) {
-                    (Some(lat), Some(long)) => format!("[location: {lat}, {long}]"),
-                    _ => "[location]".to_owned(),
-                }
-            };
-            (if place.is_empty() { at() } else { format!("[location: {}]", place.join(", ")) }, media("location"))
+            let coordinate = |k: &str| m.pointer(&format!("/location/{k}")).and_then(number);
+            match (coordinate("latitude"), coordinate("longitude")) {
+                (Some(latitude), Some(longitude)) => MessageContent::Location(Location {
+                    latitude,
+                    longitude,
+                    name: text(&["location", "name"]),
+                    address: text(&["location", "address"]),
+                    url: text(&["location", "url"]),
+                }),
+                _ => unsupported(Some("[location]".to_owned())),
+            }
         }
-        "contacts" => {
-            let names: Vec<&str> = m
+        "contacts" => MessageContent::Contacts {
+            contacts: m
                 .get("contacts")
                 .and_then(|c| c.as_array())
                 .into_iter()
                 .flatten()
-                .filter_map(|c| str_at(c, &["name", "formatted_name"]))
-                .collect();
-            let content =
-                if names.is_empty() { "[contact]".to_owned() } else { format!("[contact: {}]", names.join(", ")) };
-            (content, media("contacts"))
+                .map(|c| SharedContact {
+                    name: str_at(c, &["name", "formatted_name"]).unwrap_or_default().to_owned(),
+                    phones: c
+                        .get("phones")
+                        .and_then(|p| p.as_array())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| Some(SharedPhone { phone: owned(p, &["phone"])?, wa_id: owned(p, &["wa_id"]) }))
+                        .collect(),
+                })
+                .collect(),
+        },
+        "reaction" => match str_at(m, &["reaction", "message_id"]) {
+            Some(target) => {
+                MessageContent::Reaction { target_provider_id: target.to_owned(), emoji: text(&["reaction", "emoji"]) }
+            }
+            None => unsupported(None),
+        },
+        "button" => MessageContent::Choice(Choice {
+            title: text(&["button", "text"]).or_else(|| text(&["button", "payload"])).unwrap_or_default(),
+            id: owned(m, &["button", "payload"]),
+            description: None,
+        }),
+        "interactive" => {
+            let reply =
+                ["button_reply", "list_reply"].into_iter().find_map(|k| m.get("interactive").and_then(|i| i.get(k)));
+            match reply {
+                Some(r) => MessageContent::Choice(Choice {
+                    title: owned(r, &["title"]).unwrap_or_default(),
+                    id: owned(r, &["id"]),
+                    description: owned(r, &["description"]),
+                }),
+                // A flow's answer (`nfm_reply`) and anything newer.
+                None => unsupported(Some(
+                    text(&["interactive", "nfm_reply", "body"]).unwrap_or_else(|| "[interactive reply]".to_owned()),
+                )),
+            }
         }
-        "reaction" => match text(&["reaction", "emoji"]) {
-            Some(emoji) => (format!("Reacted {emoji} to a message"), media("other")),
-            None => ("Removed a reaction".to_owned(), media("other")),
+        "system" => MessageContent::System {
+            body: text(&["system", "body"]).unwrap_or_else(|| "[system message]".to_owned()),
+            change: owned(m, &["system", "type"]),
         },
         "order" => {
             let items = m.pointer("/order/product_items").and_then(|i| i.as_array()).map_or(0, Vec::len);
             let note = text(&["order", "text"]).map(|t| format!(": {t}")).unwrap_or_default();
-            (format!("[order: {items} item{}{note}]", if items == 1 { "" } else { "s" }), media("other"))
+            unsupported(Some(format!("[order: {items} item{}{note}]", if items == 1 { "" } else { "s" })))
         }
-        "button" => {
-            (text(&["button", "text"]).or_else(|| text(&["button", "payload"])).unwrap_or("[button]".into()), None)
-        }
-        "interactive" => {
-            let title = text(&["interactive", "button_reply", "title"])
-                .or_else(|| text(&["interactive", "list_reply", "title"]))
-                .or_else(|| text(&["interactive", "nfm_reply", "body"]))
-                .unwrap_or_else(|| "[interactive reply]".to_owned());
-            (title, None)
-        }
-        "system" => (text(&["system", "body"]).unwrap_or_else(|| "[system message]".to_owned()), None),
         "edit" => {
             let new = text(&["edit", "message", "text", "body"])
                 .or_else(|| {
@@ -314,16 +357,21 @@ fn content_of(m: &serde_json::Value, kind: &str) -> (String, Option<String>) {
                     text(&["edit", "message", inner, "caption"])
                 })
                 .unwrap_or_else(|| "[edited a message]".to_owned());
-            (format!("Edited: {new}"), None)
+            unsupported(Some(format!("Edited: {new}")))
         }
-        "revoke" => ("This message was deleted".to_owned(), media("other")),
-        "request_welcome" => ("[opened the chat]".to_owned(), media("other")),
+        "revoke" => unsupported(Some("This message was deleted".to_owned())),
+        "request_welcome" => unsupported(Some("[opened the chat]".to_owned())),
         "unsupported" => {
             let what = str_at(m, &["unsupported", "type"]).unwrap_or("message");
-            (format!("[unsupported message: {what}]"), media("other"))
+            unsupported(Some(format!("[unsupported message: {what}]")))
         }
-        other => (format!("[{other}]"), media("other")),
+        _ => unsupported(None),
     }
+}
+
+/// A coordinate as Meta sends it: a JSON number (or, defensively, a string).
+fn number(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()).filter(|f: &f64| f.is_finite())
 }
 
 fn envelope(phone_number_id: &str, value: serde_json::Value) -> Vec<u8> {
@@ -490,7 +538,7 @@ mod tests {
         let events = parse(&text_message_payload("123", "34612345678", "Lucía", "wamid.B", "Hola", at)).unwrap();
         assert!(matches!(&events[0], MetaEvent::Message { sender, content, .. }
             if sender.wa_id.as_deref() == Some("34612345678")
-                && sender.profile_name.as_deref() == Some("Lucía") && content == "Hola"));
+                && sender.profile_name.as_deref() == Some("Lucía") && *content == MessageContent::text("Hola")));
         let events =
             parse(&failed_status_payload("123", "wamid.C", "1", at, 131026, "Undeliverable", "not on WhatsApp"))
                 .unwrap();
@@ -508,7 +556,7 @@ mod tests {
                     "messages": [
                         {"from": "1", "id": "m1", "timestamp": "1", "type": "image", "image": {"id": "x"}},
                         {"from": "1", "id": "m2", "timestamp": "1", "type": "document", "document": {"filename": "a.pdf"}},
-                        {"from": "1", "id": "m3", "timestamp": "1", "type": "reaction", "reaction": {"emoji": "👍"}},
+                        {"from": "1", "id": "m3", "timestamp": "1", "type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}},
                         {"from": "1", "id": "m4", "timestamp": "1", "type": "image", "image": {"caption": "look"}}
                     ],
                     "statuses": [{"id": "s1", "status": "deleted"}]}},
@@ -521,7 +569,7 @@ mod tests {
         let contents: Vec<String> = events
             .iter()
             .map(|e| match e {
-                MetaEvent::Message { content, .. } => content.clone(),
+                MetaEvent::Message { content, .. } => content.rendering(),
                 MetaEvent::Status { phone_number_id, status, .. } => format!("{phone_number_id}:{status}"),
             })
             .collect();

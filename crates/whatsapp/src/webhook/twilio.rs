@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use inbox_types::MessageStatus;
+use inbox_types::content::{Choice, Location, Media, MediaFile, MessageContent};
 use sha1::Sha1;
 
 use super::WebhookParseError;
@@ -65,8 +66,10 @@ pub enum TwilioEvent {
         /// (`+E164`, or a BSUID such as `US.1349…` for a customer who
         /// shares no number), `WaId`, and the BSUID parameters.
         sender: TwilioSender,
-        content: String,
-        media_type: Option<String>,
+        /// What the customer sent, typed: media with every `MediaUrlN`.
+        content: MessageContent,
+        /// `OriginalRepliedMessageSid`: the message this one replies to.
+        reply_to: Option<String>,
     },
     /// A status that says nothing new to us (queued, accepted, ...).
     Ignored,
@@ -88,18 +91,6 @@ pub fn parse(params: &[(String, String)]) -> Result<TwilioEvent, WebhookParseErr
     if status == "received" {
         let from = number(get(params, "From").ok_or_else(|| missing("From"))?);
         let receiver = number(get(params, "To").ok_or_else(|| missing("To"))?);
-        let media = get(params, "MediaContentType0");
-        let media_type = media.map(|m| match m.split('/').next().unwrap_or("") {
-            "image" => "image",
-            "video" => "video",
-            "audio" => "audio",
-            _ => "document",
-        });
-        let content = match (get(params, "Body"), media_type) {
-            (Some(body), _) => body.to_owned(),
-            (None, Some(kind)) => format!("[{kind}]"),
-            (None, None) => "[message]".to_owned(),
-        };
         let owned = |k: &str| get(params, k).map(str::to_owned);
         return Ok(TwilioEvent::Message {
             receiver,
@@ -111,8 +102,8 @@ pub fn parse(params: &[(String, String)]) -> Result<TwilioEvent, WebhookParseErr
                 parent_user_id: owned("ParentExternalUserId"),
                 profile_name: owned("ProfileName"),
             },
-            content,
-            media_type: media_type.map(str::to_owned),
+            content: content_of(params),
+            reply_to: owned("OriginalRepliedMessageSid"),
         });
     }
     let status = match status {
@@ -129,6 +120,67 @@ pub fn parse(params: &[(String, String)]) -> Result<TwilioEvent, WebhookParseErr
         error_code: get(params, "ErrorCode").map(str::to_owned),
         error_message: get(params, "ErrorMessage").map(str::to_owned),
     })
+}
+
+/// The most media one Twilio message carries.
+const MAX_MEDIA: usize = 10;
+
+/// The typed content of an inbound WhatsApp message from Twilio's
+/// parameters: a location (`Latitude`, `Longitude`, `Address`, `Label`),
+/// media (`NumMedia`, `MediaUrlN`, `MediaContentTypeN`, the `Body` as the
+/// caption), a button tap (`ButtonText`, `ButtonPayload`), or text.
+fn content_of(params: &[(String, String)]) -> MessageContent {
+    let owned = |k: &str| get(params, k).map(str::to_owned);
+    let message_type = get(params, "MessageType");
+    let coordinate = |k: &str| get(params, k).and_then(|v| v.trim().parse::<f64>().ok()).filter(|f| f.is_finite());
+    if let (Some(latitude), Some(longitude)) = (coordinate("Latitude"), coordinate("Longitude")) {
+        return MessageContent::Location(Location {
+            latitude,
+            longitude,
+            name: owned("Label"),
+            address: owned("Address"),
+            url: None,
+        });
+    }
+    let files: Vec<MediaFile> = (0..MAX_MEDIA)
+        .map_while(|i| {
+            Some(MediaFile {
+                url: Some(get(params, &format!("MediaUrl{i}"))?.to_owned()),
+                mime_type: owned(&format!("MediaContentType{i}")),
+                ..MediaFile::default()
+            })
+        })
+        .collect();
+    if let Some(first) = files.first() {
+        let by_mime = match first.mime_type.as_deref().and_then(|m| m.split('/').next()) {
+            Some("image") => "image",
+            Some("video") => "video",
+            Some("audio") => "audio",
+            _ => "document",
+        };
+        let media = Media { caption: owned("Body"), files };
+        return match message_type.unwrap_or(by_mime) {
+            "image" => MessageContent::Image(media),
+            "video" => MessageContent::Video(media),
+            "audio" => MessageContent::Audio(media),
+            "sticker" => MessageContent::Sticker(media),
+            _ => MessageContent::Document(media),
+        };
+    }
+    if let Some(title) = get(params, "ButtonText") {
+        return MessageContent::Choice(Choice {
+            title: title.to_owned(),
+            id: owned("ButtonPayload"),
+            description: None,
+        });
+    }
+    match (get(params, "Body"), message_type) {
+        (Some(body), _) => MessageContent::text(body),
+        (None, Some(kind)) if kind != "text" => {
+            MessageContent::Unsupported { kind: kind.to_owned(), text: None, raw: None }
+        }
+        (None, _) => MessageContent::Unsupported { kind: "message".to_owned(), text: None, raw: None },
+    }
 }
 
 #[cfg(test)]
@@ -191,10 +243,11 @@ mod tests {
             ("Body", ""),
             ("NumMedia", "1"),
             ("MediaContentType0", "image/jpeg"),
+            ("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"),
             ("ProfileName", "Pablo"),
         ]);
-        assert!(matches!(parse(&inbound).unwrap(), TwilioEvent::Message { content, media_type: Some(m), receiver, .. }
-            if content == "[image]" && m == "image" && receiver == "+14155238886"));
+        assert!(matches!(parse(&inbound).unwrap(), TwilioEvent::Message { content, receiver, .. }
+            if content.rendering() == "[image]" && content.media_type() == Some("image") && receiver == "+14155238886"));
         assert!(parse(&p(&[("Body", "x")])).is_err());
     }
 }

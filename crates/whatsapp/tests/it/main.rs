@@ -3,6 +3,7 @@
 
 mod common;
 mod dispatch;
+mod inbound_content;
 mod meta;
 mod properties;
 mod sandbox;

@@ -1,0 +1,168 @@
+//! The realtime events of `GET /api/events`, one type for every side: the
+//! database triggers emit them (`migrations/..._events.sql`: a test decodes
+//! what each trigger writes), the server decodes notifications into them and
+//! frames them as server-sent events (`event:` is [`LiveEvent::kind`],
+//! `data:` the fields), and the browser app matches on them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::status::{MessageDirection, MessageStatus};
+
+/// One change of the caller's company, tagged by `kind` with its fields in
+/// `data` (as the `events` table stores it).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data")]
+pub enum LiveEvent {
+    /// A message was stored (sent or received).
+    #[serde(rename = "message.created")]
+    MessageCreated(MessageCreated),
+    /// A message's status or error changed.
+    #[serde(rename = "message.status")]
+    MessageStatus(MessageStatusChanged),
+    /// A conversation as the sidebar shows it changed.
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated(ConversationUpdated),
+    #[serde(rename = "conversation.deleted")]
+    ConversationDeleted(ConversationDeleted),
+    /// Events may have been missed: refetch what is shown. Sent by the
+    /// server, never stored.
+    #[serde(rename = "resync")]
+    Resync(Resync),
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageCreated {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub direction: MessageDirection,
+    pub status: MessageStatus,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageStatusChanged {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub status: MessageStatus,
+    pub error_code: Option<String>,
+    /// At most 500 characters.
+    pub error_message: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationUpdated {
+    pub id: Uuid,
+    pub last_message_id: Option<Uuid>,
+    pub last_message_preview: Option<String>,
+    pub last_message_time: DateTime<Utc>,
+    pub unread_count: i32,
+    pub is_favorite: bool,
+    pub is_archived: bool,
+    pub assigned_to_user_id: Option<Uuid>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDeleted {
+    pub id: Uuid,
+}
+
+/// No fields: `data` is `{}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resync {}
+
+impl LiveEvent {
+    /// Every kind, as the `event:` field of the stream names it.
+    pub const KINDS: [&'static str; 5] =
+        ["message.created", "message.status", "conversation.updated", "conversation.deleted", "resync"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::MessageCreated(_) => Self::KINDS[0],
+            Self::MessageStatus(_) => Self::KINDS[1],
+            Self::ConversationUpdated(_) => Self::KINDS[2],
+            Self::ConversationDeleted(_) => Self::KINDS[3],
+            Self::Resync(_) => Self::KINDS[4],
+        }
+    }
+
+    /// An event from its kind and its `data` (a stored row, a notification,
+    /// an SSE frame's `event:` and `data:`).
+    pub fn decode(kind: &str, data: serde_json::Value) -> Result<LiveEvent, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "data": data }))
+    }
+
+    /// The `data` of the event: its fields as one JSON object.
+    pub fn data(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut o)) => o.remove("data").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_event_decodes_from_its_kind_and_data_and_gives_them_back() {
+        let id = Uuid::new_v4();
+        let conversation = Uuid::new_v4();
+        let data = json!({"id": id, "conversationId": conversation, "status": "failed",
+                          "errorCode": "131026", "errorMessage": "Message undeliverable"});
+        let event = LiveEvent::decode("message.status", data.clone()).unwrap();
+        assert_eq!(
+            event,
+            LiveEvent::MessageStatus(MessageStatusChanged {
+                id,
+                conversation_id: conversation,
+                status: MessageStatus::Failed,
+                error_code: Some("131026".into()),
+                error_message: Some("Message undeliverable".into()),
+            })
+        );
+        assert_eq!(event.kind(), "message.status");
+        assert_eq!(event.data(), data);
+        assert_eq!(LiveEvent::decode("resync", json!({})).unwrap().data(), json!({}));
+    }
+
+    #[test]
+    fn an_unknown_kind_or_malformed_data_is_an_error() {
+        assert!(LiveEvent::decode("message.exploded", json!({})).is_err());
+        assert!(LiveEvent::decode("message.status", json!({"id": "not-a-uuid"})).is_err());
+        assert!(LiveEvent::decode("conversation.deleted", json!(null)).is_err());
+    }
+
+    #[test]
+    fn every_kind_is_listed() {
+        let id = Uuid::new_v4();
+        let events = [
+            LiveEvent::decode(
+                "message.created",
+                json!({"id": id, "conversationId": id, "direction": "inbound", "status": "sent"}),
+            ),
+            LiveEvent::decode("message.status", json!({"id": id, "conversationId": id, "status": "read"})),
+            LiveEvent::decode(
+                "conversation.updated",
+                json!({"id": id, "lastMessageTime": "2026-12-01T10:00:00Z", "unreadCount": 1,
+                       "isFavorite": false, "isArchived": false}),
+            ),
+            LiveEvent::decode("conversation.deleted", json!({"id": id})),
+            LiveEvent::decode("resync", json!({})),
+        ];
+        let kinds: Vec<&str> = events.iter().map(|e| e.as_ref().unwrap().kind()).collect();
+        assert_eq!(kinds, LiveEvent::KINDS);
+    }
+}

@@ -1,0 +1,208 @@
+//! Sending: the bubble appears at once with a clock, and the answer decides
+//! what it becomes. A message whose send left nothing on the server stays
+//! in this tab (the outbox) until a retry delivers it.
+
+use inbox_types::dto::{MessageDto, SendNewMessageOutput};
+use inbox_types::{MessageDirection, MessageStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::Store;
+use super::send_answer::{SendOutcome, send_outcome};
+use super::toasts::ToastKind;
+use crate::api::{self, ApiError};
+use crate::format;
+use crate::merge::{LocalSend, UiMessage, advanced};
+use crate::prefs;
+
+/// Whether `m` is the local message sent under `key`.
+fn is_local(m: &UiMessage, key: Uuid) -> bool {
+    m.local.as_ref().is_some_and(|l| l.client_key == key)
+}
+
+impl Store {
+    /// Sends in the open chat: the bubble appears at once with a clock.
+    pub fn send(self, text: String) {
+        let Some(conv) = self.chat.with_untracked(|c| c.conversation.clone()) else { return };
+        let key = Uuid::new_v4();
+        let now = format::now();
+        let dto = MessageDto {
+            created_by: self.my_id(),
+            ..MessageDto::text(
+                key,
+                conv.id,
+                conv.contact.id,
+                MessageDirection::Outbound,
+                MessageStatus::Sending,
+                &text,
+                now,
+            )
+        };
+        let message = UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None }) };
+        self.outbox.update_value(|o| o.entry(conv.id).or_default().push(message.clone()));
+        self.chat.update(|c| c.messages.push(message));
+        let preview = inbox_types::text::preview(&text, 100);
+        self.patch(conv.id, |c| {
+            c.last_message_preview = Some(preview.clone());
+            c.last_message_time = now;
+            c.last_message_direction = Some(MessageDirection::Outbound);
+            c.last_message_status = Some(MessageStatus::Sending);
+        });
+        self.to_top(conv.id);
+        self.deliver_local(conv.id, key, text);
+    }
+
+    /// Sends (or re-sends) a message this tab holds, under its client key.
+    fn deliver_local(self, conversation: Uuid, key: Uuid, text: String) {
+        self.chat.update(|c| c.sends_in_flight += 1);
+        spawn_local(async move {
+            let res = api::send_message(conversation, &text, key).await;
+            self.chat.update(|c| {
+                if c.id == Some(conversation) {
+                    c.sends_in_flight = c.sends_in_flight.saturating_sub(1);
+                }
+            });
+            self.finish_send(conversation, key, res);
+        });
+    }
+
+    fn finish_send(self, conversation: Uuid, key: Uuid, res: Result<SendNewMessageOutput, ApiError>) {
+        let outcome = send_outcome(&res);
+        let Some(settled) = outcome.settled(key) else {
+            if let Err(e) = &res {
+                self.expired(e);
+            }
+            return;
+        };
+        self.chat.update(|c| {
+            if let Some(m) = c.messages.iter_mut().find(|m| is_local(m, key)) {
+                settled.apply(m, key);
+            }
+        });
+        // The server has it now, or this tab keeps it as failed.
+        self.outbox.update_value(|o| {
+            if let Some(list) = o.get_mut(&conversation) {
+                if let Some(pos) = list.iter().position(|m| is_local(m, key)) {
+                    if settled.stored {
+                        list.remove(pos);
+                    } else {
+                        settled.apply(&mut list[pos], key);
+                    }
+                }
+                if list.is_empty() {
+                    o.remove(&conversation);
+                }
+            }
+        });
+        self.patch(conversation, |c| {
+            if c.last_message_direction == Some(MessageDirection::Outbound) {
+                let status = c.last_message_status.map_or(settled.status, |shown| advanced(shown, settled.status));
+                c.last_message_status = Some(status);
+                if settled.stored {
+                    c.last_message_id = Some(settled.id);
+                }
+            }
+        });
+        match outcome {
+            SendOutcome::Stored { refetch: true, .. } => self.refresh(true, true),
+            SendOutcome::Stored { warn: true, .. } | SendOutcome::KeptFailed { .. } => {
+                self.send_failed_toast(settled.id)
+            }
+            _ => {}
+        }
+    }
+
+    fn send_failed_toast(self, id: Uuid) {
+        let retry = Callback::new(move |()| self.retry(id));
+        self.toast_with(ToastKind::Warning, "Failed to send message.", Some(("Retry".to_owned(), retry)));
+    }
+
+    /// Retries a failed message: the server's retry for one it stored, a
+    /// resend under the same key for one only this tab holds.
+    pub fn retry(self, id: Uuid) {
+        let Some((conversation, msg)) = self.chat.with_untracked(|c| {
+            c.id.zip(c.messages.iter().find(|m| m.dto.id == id && m.dto.status == MessageStatus::Failed).cloned())
+        }) else {
+            return;
+        };
+        let sending_again = |m: &mut UiMessage| {
+            m.dto.status = advanced(m.dto.status, MessageStatus::Sending);
+            m.dto.error_message = None;
+            if let Some(l) = m.local.as_mut() {
+                l.failed = None;
+            }
+        };
+        self.chat.update(|c| {
+            if let Some(m) = c.messages.iter_mut().find(|m| m.dto.id == id) {
+                sending_again(m);
+            }
+        });
+        if let Some(local) = msg.local {
+            self.outbox.update_value(|o| {
+                if let Some(m) =
+                    o.get_mut(&conversation).and_then(|l| l.iter_mut().find(|m| is_local(m, local.client_key)))
+                {
+                    sending_again(m);
+                }
+            });
+            // The row's mark follows, so the answer can move it on.
+            self.patch(conversation, |c| {
+                if c.last_message_direction == Some(MessageDirection::Outbound)
+                    && let Some(shown) = c.last_message_status
+                {
+                    c.last_message_status = Some(advanced(shown, MessageStatus::Sending));
+                }
+            });
+            self.deliver_local(conversation, local.client_key, msg.dto.content);
+            return;
+        }
+        self.begin_write();
+        spawn_local(async move {
+            let res = api::retry(id).await;
+            self.end_write();
+            let (status, error) = match &res {
+                Ok(out) => (out.message.status, None),
+                Err(e) if self.expired(e) => return,
+                Err(e) => (MessageStatus::Failed, Some(e.message())),
+            };
+            let mut failed = false;
+            self.chat.update(|c| {
+                if let Some(m) = c.messages.iter_mut().find(|m| m.dto.id == id)
+                    && m.dto.status.can_move_to(status)
+                {
+                    m.dto.status = status;
+                    m.dto.error_message = error.clone();
+                    failed = status == MessageStatus::Failed;
+                }
+            });
+            if failed {
+                self.send_failed_toast(id);
+            }
+        });
+    }
+
+    /// The new-message modal's send. The caller shows errors itself.
+    pub async fn send_new(self, phone: String, text: String, key: Uuid) -> Result<SendNewMessageOutput, ApiError> {
+        let res = api::send_new_message(&phone, &text, key).await;
+        match &res {
+            Ok(out) => {
+                // Show the chat with the new message at the top of the list.
+                if self.archived_view.get_untracked() {
+                    self.archived_view.set(false);
+                }
+                self.reload_list();
+                self.selected.set(Some(out.conversation_id));
+                prefs::save(self.view(), true);
+                self.open(out.conversation_id);
+            }
+            Err(e) => {
+                if !self.expired(e) && e.conversation_id().is_some() {
+                    // A failed send still created the chat: show it.
+                    self.reload_list();
+                }
+            }
+        }
+        res
+    }
+}
