@@ -1,6 +1,6 @@
 // Plan 10.3 "Conversation Selection", 10.4 (failures, retry, ordering) and
 // the message statuses moving through the sandbox's real webhooks.
-import { test, expect, row, inbound, apiSend, freshPhone } from './fixtures';
+import { test, expect, row, inbound, apiSend, freshPhone, baseUrl, pageSettled } from './fixtures';
 
 const thread = (page) => page.getByRole('main').getByRole('log');
 const composer = (page) => page.getByRole('main').getByLabel('Type a message');
@@ -69,7 +69,7 @@ test('scrolling up loads older messages and keeps the reading position', async (
   let requests = 0;
   page.on('request', (r) => r.url().includes('/messages?') && r.url().includes('cursor=') && requests++);
   await wall.evaluate((el) => (el.scrollTop = 0));
-  await page.waitForTimeout(1000);
+  await pageSettled(page);
   expect(requests).toBe(0);
 });
 
@@ -124,15 +124,39 @@ test('a network failure during send leaves the message failed with Retry; Retry 
 });
 
 test('a message WhatsApp refused shows the reason; Retry repeats the whole send', async ({ app: page }) => {
+  // Sandbox: a number ending in 0001 is refused the first time, accepted after.
+  const phone = freshPhone().digits.slice(0, -4) + '0001';
+  const res = await apiSend(page.request, `+${phone}`, 'Did everything arrive OK?');
+  expect(res.status).toBe(502);
+  const messageId: string = res.body.messageId;
+  // The row is named by the number, e.g. "+1 415-234-0001".
+  await row(page, new RegExp(`${phone.slice(4, 7)}\\D?0001`)).click();
+  const bubble = thread(page).locator('.msg.out', { hasText: 'Did everything arrive OK?' });
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+  await expect(bubble).toContainText(/Not delivered: .*refused the first time/);
+  await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
+  // The retry asks the provider again, which takes it this time: the same
+  // bubble goes on to sent (and the sandbox's delivered and read).
+  await expect(bubble).toHaveAttribute('data-status', /^(sent|delivered|read)$/);
+  await expect(bubble).not.toContainText('Not delivered');
+  const page1 = await (
+    await page.request.get(`${baseUrl()}/api/conversations/${res.body.conversationId}/messages`)
+  ).json();
+  const stored = page1.messages.find((m: { id: string }) => m.id === messageId);
+  expect(stored.providerMessageId).toMatch(/^wamid\.sandbox\./);
+  expect(stored.errorCode).toBeNull();
+  expect(page1.messages.filter((m: { content: string }) => m.content === 'Did everything arrive OK?')).toHaveLength(1);
+});
+
+test('a message to a number WhatsApp never takes fails again on Retry', async ({ app: page }) => {
   // Sandbox: numbers ending in 0000 always fail.
-  const res = await apiSend(page.request, '+1 415 555 0000', 'Did everything arrive OK?');
+  const res = await apiSend(page.request, '+1 415 555 0000', 'Are you there?');
   expect(res.status).toBe(502);
   await row(page, /0000/).click();
-  const bubble = thread(page).locator('.msg.out', { hasText: 'Did everything arrive OK?' });
+  const bubble = thread(page).locator('.msg.out', { hasText: 'Are you there?' });
   await expect(bubble).toHaveAttribute('data-status', 'failed');
   await expect(bubble).toContainText(/Not delivered: .*not a WhatsApp number/);
   await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
-  // The retry goes to the provider again, which refuses again.
   await expect(page.getByRole('alert').getByText('Failed to send message.')).toBeVisible();
   await expect(bubble).toHaveAttribute('data-status', 'failed');
 });

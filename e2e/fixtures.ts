@@ -126,8 +126,8 @@ export function freshPhone(): { e164: string; digits: string } {
   let exchange = 234 + ((Date.now() + phoneSeq * 7919) % 500);
   if (exchange % 100 === 11) exchange += 1;
   let line = (Date.now() * 31 + phoneSeq * 104729) % 10000;
-  // Numbers ending in 0000 or 0429 mean something to the sandbox.
-  if (line === 0 || line === 429) line += 1;
+  // Numbers ending in 0000, 0001 or 0429 mean something to the sandbox.
+  if (line <= 1 || line === 429) line += 2;
   const digits = `1415${exchange}${String(line).padStart(4, '0')}`;
   return { e164: `+${digits}`, digits };
 }
@@ -147,6 +147,24 @@ export const test = base.extend<Fixtures>({
 });
 
 /** The sidebar row of a conversation. */
+/**
+ * Resolves once every request the page started so far has reached the test:
+ * the page's effects settle (two animation frames and a task), then a marker
+ * request the page makes itself is seen; request events come in order, so
+ * any earlier request has been counted by then. How a test proves that the
+ * app did *not* fetch something, without waiting a fixed time.
+ */
+export async function pageSettled(page: Page) {
+  const marker = `/readyz?marker=${Date.now()}-${Math.random()}`;
+  const seen = page.waitForRequest((r) => r.url().includes(marker));
+  await page.evaluate(async (m) => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    await new Promise((r) => setTimeout(r, 0));
+    await fetch(m);
+  }, marker);
+  await seen;
+}
+
 export function row(page: Page, name: string | RegExp) {
   return page.getByRole('listbox').getByRole('option', { name });
 }

@@ -108,17 +108,56 @@ test('a dropped connection shows a reconnecting banner and catches up afterwards
   await expect(row(page, /Jonas Berg, 2 unread/)).toBeVisible();
 });
 
-test("another company's agent sees none of it", async ({ app: page, tenant, browser }) => {
+test("another company's agent sees none of it, at any time", async ({ app: page, tenant, browser }) => {
   const outsider = createTenant('Outsider');
   const ctx = await browser.newContext();
   const other = await ctx.newPage();
+  // Everything the outsider's page ever receives on its event stream, and
+  // whether the private text ever reaches its page, from the first moment.
+  await other.addInitScript(() => {
+    const w = window as unknown as { __frames: string[]; __leaked: boolean };
+    w.__frames = [];
+    w.__leaked = false;
+    const Source = window.EventSource;
+    window.EventSource = class extends Source {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        for (const kind of ['message.created', 'message.status', 'conversation.updated', 'conversation.deleted']) {
+          this.addEventListener(kind, (e) => w.__frames.push((e as MessageEvent).data));
+        }
+      }
+    };
+    new MutationObserver(() => {
+      if (document.body?.innerText.includes('Karin Lund')) w.__leaked = true;
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
   await signIn(other, outsider.agent.email);
   await other.goto('/');
   await expect(other.getByText('No conversations. Start a new chat with the + button.')).toBeVisible();
-  await inbound(page.request, tenant, freshPhone().digits, 'Private to one company', 'Karin Lund');
+  const before = await other.evaluate(() => (window as unknown as { __frames: string[] }).__frames.length);
+
+  const karin = freshPhone();
+  await inbound(page.request, tenant, karin.digits, 'Private to one company', 'Karin Lund');
   await expect(row(page, /Karin Lund/)).toBeVisible();
-  await other.waitForTimeout(1500);
-  await expect(other.getByText('No conversations. Start a new chat with the + button.')).toBeVisible();
+  // The marker: a message to the outsider's own company, after Karin's.
+  // Events reach a stream in commit order, so once the marker shows, Karin's
+  // events would have arrived before it, had they been sent to this company.
+  await inbound(other.request, outsider, freshPhone().digits, 'Marker for the outsider', 'Mo Marker');
+  await expect(row(other, /Mo Marker/)).toBeVisible();
+
+  const { frames, leaked } = await other.evaluate(() => {
+    const w = window as unknown as { __frames: string[]; __leaked: boolean };
+    return { frames: w.__frames, leaked: w.__leaked };
+  });
+  expect(frames.length).toBeGreaterThan(before);
+  const conversationOfKarin = (
+    await (await page.request.get(`${process.env.INBOX_URL}/api/conversations`)).json()
+  ).conversations.find((c) => c.contact.name === 'Karin Lund').id;
+  for (const frame of frames) {
+    expect(frame).not.toContain(conversationOfKarin);
+    expect(frame).not.toContain('Private to one company');
+  }
+  expect(leaked).toBe(false);
   await expect(other.getByText('Karin Lund')).toHaveCount(0);
   await ctx.close();
 });

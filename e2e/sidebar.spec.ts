@@ -150,6 +150,6 @@ test('the list loads the next page near its end and stops at the last one', asyn
   let requests = 0;
   page.on('request', (r) => r.url().includes('/api/conversations?') && r.url().includes('cursor=') && requests++);
   await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
-  await page.waitForTimeout(800);
+  await pageSettled(page);
   expect(requests).toBe(0);
 });

@@ -258,10 +258,10 @@ impl Config {
     }
 
     /// How transient provider failures are retried.
-    pub fn retry_policy(&self) -> inbox_domain::delivery::RetryPolicy {
-        inbox_domain::delivery::RetryPolicy {
+    pub fn retry_policy(&self) -> inbox_domain::provider::RetryPolicy {
+        inbox_domain::provider::RetryPolicy {
             max_attempts: self.send_max_attempts as i32,
-            ..inbox_domain::delivery::RetryPolicy::default()
+            ..inbox_domain::provider::RetryPolicy::default()
         }
     }
 

@@ -25,7 +25,7 @@ pub fn start(
     provider: Arc<dyn WhatsappProvider>,
     listener: TcpListener,
 ) -> anyhow::Result<Server> {
-    let outbox = Arc::new(Outbox::start(db.clone(), provider));
+    let outbox = Arc::new(Outbox::start(db.clone(), provider, config.retry_policy()));
     Ok(build(config, db, outbox, listener, true)?.0)
 }
 
@@ -108,9 +108,8 @@ async fn stop_signal() {
 pub async fn serve(config: &Config, db: PgPool, provider: Arc<dyn WhatsappProvider>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.bind)?;
     tracing::info!(address = %config.bind, "listening");
-    inbox_domain::delivery::configure_retries(config.retry_policy());
     // Sends' answers are recorded in groups by one task (see `Outbox`).
-    let outbox = Arc::new(Outbox::start(db.clone(), provider));
+    let outbox = Arc::new(Outbox::start(db.clone(), provider, config.retry_policy()));
     let workers = crate::workers::start(config, db.clone(), outbox.clone());
     let (server, hub) = build(config, db, outbox, listener, false)?;
     let handle = server.handle();

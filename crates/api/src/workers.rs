@@ -36,6 +36,8 @@ pub fn start(config: &Config, db: PgPool, outbox: Arc<Outbox>) -> Workers {
                         break;
                     }
                 }
+                // Counted after the pass: what it claimed has been sent.
+                metrics::counter!("inbox_worker_passes_total", "job" => "retries").increment(1);
             }
         })
     };
@@ -47,6 +49,7 @@ pub fn start(config: &Config, db: PgPool, outbox: Arc<Outbox>) -> Workers {
                 if let Err(e) = delivery::sweep_unknown_deliveries(&db, stuck_after, 500).await {
                     tracing::warn!(error = %e, "sweeper failed");
                 }
+                metrics::counter!("inbox_worker_passes_total", "job" => "sweeper").increment(1);
             }
         })
     };

@@ -8,8 +8,15 @@ use inbox_types::{ApiTokenId, CompanyId, UserId};
 use sqlx::PgPool;
 
 use crate::error::{DomainError, DomainResult};
-use crate::send::Actor;
 use crate::users::{self, Password, User, token_hash};
+
+/// Who is sending: the user behind the session or API token (for the audit
+/// columns), within their company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub company_id: CompanyId,
+    pub user_id: Option<UserId>,
+}
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

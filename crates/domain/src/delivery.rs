@@ -1,43 +1,20 @@
-//! What happens to a message after our send request: the provider's
-//! statuses (webhooks), automatic retries of transient failures, and the
-//! sweeper for messages whose fate is unknown.
+//! A stored message's way to WhatsApp and back: the provider call and
+//! what its answer records, the provider's statuses (webhooks), automatic
+//! retries of transient failures, and the sweeper for messages whose fate
+//! is unknown.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use inbox_types::{CompanyId, MessageId, MessageStatus};
+use async_trait::async_trait;
+use inbox_types::{ChannelId, CompanyId, ContactId, ConversationId, MessageId, MessageStatus, MessageText};
 use sqlx::{PgConnection, PgPool};
 
+use crate::channels::{self, Channel};
+use crate::contacts::{self, Contact};
 use crate::error::{DomainError, DomainResult};
 use crate::messages::{self, StatusUpdate};
-
-/// How transient provider failures are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Provider calls per message before it is marked failed (the first send included).
-    pub max_attempts: i32,
-    /// Wait before the second attempt; doubled for each later one.
-    pub base_delay: Duration,
-    /// The longest wait between attempts, also for a provider's Retry-After.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { max_attempts: 5, base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(300) }
-    }
-}
-
-static POLICY: OnceLock<RetryPolicy> = OnceLock::new();
-
-/// Sets the process's retry policy (from configuration, at start).
-pub fn configure_retries(policy: RetryPolicy) {
-    let _ = POLICY.set(policy);
-}
-
-pub fn retry_policy() -> RetryPolicy {
-    POLICY.get().copied().unwrap_or_default()
-}
+use crate::perf::{Operation, timed};
+use crate::provider::{AcceptedSend, Dispatch, ProviderError, WhatsappProvider};
 
 /// Serializes work on one provider message id: a webhook's status and the
 /// send that records the id must not miss each other.
@@ -54,17 +31,120 @@ async fn lock_provider_id(
     Ok(())
 }
 
-/// A send the provider accepted, to be recorded as `sent`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
+/// A provider on its own records each answer in its own transaction.
+#[async_trait]
+impl<P: WhatsappProvider> Dispatch for P {
+    fn provider(&self) -> &dyn WhatsappProvider {
+        self
+    }
+
+    async fn record_sent(&self, db: &PgPool, accepted: AcceptedSend) -> DomainResult<MessageStatus> {
+        record_sent(db, &accepted).await
+    }
+}
+
+/// Calls the provider for a stored `sending` message and records `sent` with
+/// the provider's id, and what WhatsApp said of the recipient on the
+/// contact. A transient failure schedules an automatic retry (the message
+/// stays `sending`) until the attempts run out; a permanent one, or the
+/// last attempt, records `failed` with the provider's error.
+pub(crate) async fn deliver(
+    db: &PgPool,
+    out: &dyn Dispatch,
+    channel: &Channel,
+    contact: &Contact,
+    message_id: MessageId,
+    conversation_id: ConversationId,
+    text: &MessageText,
+) -> DomainResult<MessageStatus> {
+    let company_id = contact.company_id;
+    let answer = match contact.recipient() {
+        Some(to) => timed(Operation::WhatsappSend, out.provider().send_text(channel, &to, text)).await,
+        // The schema refuses such a contact; kept as a clear failure, not a panic.
+        None => Err(ProviderError::permanent(None, "This contact has no WhatsApp number or id to send to.")),
+    };
+    let e = match answer {
+        Ok(receipt) => {
+            let accepted = AcceptedSend { company_id, message_id, provider_message_id: receipt.id.0.clone() };
+            // `sent` first: the contact's new ids can wait, the message cannot.
+            let status = out.record_sent(db, accepted).await;
+            contacts::learn_from_receipt(db, contact, &receipt).await;
+            return status;
+        }
+        Err(e) => e,
+    };
+    // Whether the provider took it is unknown: not resent automatically
+    // (that could deliver it twice); the agent sees DELIVERY_UNKNOWN.
+    let code = match e.code.as_deref() {
+        _ if e.is_unknown() => "DELIVERY_UNKNOWN",
+        Some(code) => code,
+        None => "WHATSAPP_SEND_FAILED",
+    };
+    if e.is_transient()
+        && messages::schedule_retry(
+            db,
+            company_id,
+            message_id,
+            Some(code),
+            &e.message,
+            e.retry_after,
+            out.retry_policy(),
+        )
+        .await?
+    {
+        tracing::info!(%message_id, code, "transient failure; retry scheduled");
+        return Ok(MessageStatus::Sending);
+    }
+    let update = StatusUpdate { error_code: Some(code), error_message: Some(&e.message), ..Default::default() };
+    let mut conn = db.acquire().await?;
+    messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Failed, &update).await?;
+    tracing::warn!(
+        event = "message.failed",
+        %message_id,
+        provider_code = e.code.as_deref().unwrap_or(""),
+        transient = e.is_transient(),
+        reason = %e.message,
+    );
+    Err(DomainError::WhatsappSendFailed {
+        message_id: message_id.0,
+        conversation_id: conversation_id.0,
+        provider_code: e.code.clone(),
+        reason: e.message.clone(),
+        transient: e.is_transient(),
+    })
+}
+
+/// A stored outbound message, claimed for a provider call.
+pub(crate) struct StoredMessage<'a> {
+    pub id: MessageId,
     pub company_id: CompanyId,
-    pub message_id: MessageId,
-    pub provider_message_id: String,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    pub channel_id: Option<ChannelId>,
+    pub content: &'a str,
+}
+
+/// Sends a stored message again (an agent's retry or an automatic one):
+/// through the channel it was sent on, else the company's default.
+pub(crate) async fn deliver_stored(
+    db: &PgPool,
+    out: &dyn Dispatch,
+    m: &StoredMessage<'_>,
+) -> DomainResult<MessageStatus> {
+    let mut conn = db.acquire().await?;
+    let channel = match m.channel_id {
+        Some(id) => channels::find(&mut *conn, m.company_id, id).await?,
+        None => channels::default_for_company(&mut *conn, m.company_id).await?,
+    };
+    let contact = contacts::find(&mut conn, m.company_id, m.contact_id).await?;
+    drop(conn);
+    let text = MessageText::parse(m.content)?;
+    deliver(db, out, &channel, &contact, m.id, m.conversation_id, &text).await
 }
 
 /// Records `sent` with the provider's id, then any statuses that arrived for
 /// that id before we knew it. Returns the message's status afterwards.
-pub(crate) async fn record_sent(db: &PgPool, accepted: &Accepted) -> DomainResult<MessageStatus> {
+pub(crate) async fn record_sent(db: &PgPool, accepted: &AcceptedSend) -> DomainResult<MessageStatus> {
     match record_sent_together(db, std::slice::from_ref(accepted)).await {
         Ok(statuses) => Ok(statuses[0]),
         // The provider reused an id we hold for another message. The send
@@ -74,7 +154,7 @@ pub(crate) async fn record_sent(db: &PgPool, accepted: &Accepted) -> DomainResul
             if e.downcast_ref::<sqlx::Error>().and_then(crate::error::violated_constraint)
                 == Some("messages_provider_id_per_company") =>
         {
-            let Accepted { company_id, message_id, provider_message_id } = accepted;
+            let AcceptedSend { company_id, message_id, provider_message_id } = accepted;
             tracing::error!(%message_id, provider_message_id, "provider reused a message id");
             let mut tx = db.begin().await?;
             messages::update_message_status(
@@ -112,7 +192,7 @@ struct SentOrEarly {
 /// keeps its status but learns its provider id. Returns each message's
 /// status afterwards, in order. Any failure fails them all (the caller then
 /// records them one by one).
-pub(crate) async fn record_sent_together(db: &PgPool, accepted: &[Accepted]) -> DomainResult<Vec<MessageStatus>> {
+pub(crate) async fn record_sent_together(db: &PgPool, accepted: &[AcceptedSend]) -> DomainResult<Vec<MessageStatus>> {
     let companies: Vec<uuid::Uuid> = accepted.iter().map(|a| a.company_id.0).collect();
     let ids: Vec<uuid::Uuid> = accepted.iter().map(|a| a.message_id.0).collect();
     let provider_ids: Vec<&str> = accepted.iter().map(|a| a.provider_message_id.as_str()).collect();
@@ -225,12 +305,17 @@ pub async fn apply_provider_status_in(
     if s.status == MessageStatus::Sending {
         return Err(DomainError::validation("status", "providers do not report `sending`"));
     }
-    if let Some(id) = advance_by_provider_id(tx, company_id, s).await? {
-        return Ok(StatusOutcome::Applied(id));
-    }
-    lock_provider_id(tx, company_id, &s.provider_message_id).await?;
-    if let Some(id) = advance_by_provider_id(tx, company_id, s).await? {
-        return Ok(StatusOutcome::Applied(id));
+    // Unlocked first (the common case); then under the lock, once.
+    for locked in [false, true] {
+        if locked {
+            lock_provider_id(tx, company_id, &s.provider_message_id).await?;
+        }
+        let (code, message) = (s.error_code.as_deref(), s.error_message.as_deref());
+        let applied =
+            messages::advance_by_provider_id(tx, company_id, &s.provider_message_id, s.status, code, message).await?;
+        if let Some(id) = applied {
+            return Ok(StatusOutcome::Applied(id));
+        }
     }
     let known: Option<uuid::Uuid> =
         sqlx::query_scalar("SELECT id FROM messages WHERE company_id = $1 AND provider_message_id = $2")
@@ -256,98 +341,16 @@ pub async fn apply_provider_status_in(
     Ok(StatusOutcome::Pending)
 }
 
-/// Moves the message with this provider id to the reported status if the
-/// state machine allows it (the WHERE clause, as in `messages::STATUS_UPDATE`).
-async fn advance_by_provider_id(
-    conn: &mut PgConnection,
-    company_id: CompanyId,
-    s: &ProviderStatus,
-) -> DomainResult<Option<MessageId>> {
-    let allowed_from: Vec<&str> = s.status.applies_after().iter().map(|s| s.as_str()).collect();
-    let applied: Option<uuid::Uuid> = sqlx::query_scalar(
-        "UPDATE messages SET status = $3, provider_status = $3, \
-                error_code = CASE WHEN $3 = 'failed' THEN $5 END, \
-                error_message = CASE WHEN $3 = 'failed' THEN $6 END, \
-                updated_at = now() \
-          WHERE company_id = $1 AND provider_message_id = $2 AND (status = ANY($4)) IS TRUE \
-         RETURNING id",
-    )
-    .bind(company_id.0)
-    .bind(&s.provider_message_id)
-    .bind(s.status.as_str())
-    .bind(&allowed_from)
-    .bind(&s.error_code)
-    .bind(&s.error_message)
-    .fetch_optional(conn)
-    .await?;
-    Ok(applied.map(MessageId))
-}
-
-/// After a transient failure: schedules the next attempt, or returns false
-/// when the attempts are used up (the caller then marks it failed).
-pub(crate) async fn schedule_retry(
-    db: &PgPool,
-    company_id: CompanyId,
-    message_id: MessageId,
-    error_code: Option<&str>,
-    error_message: &str,
-    retry_after: Option<Duration>,
-) -> DomainResult<bool> {
-    let policy = retry_policy();
-    // `IS TRUE`: look the id up, not the partial index of sending messages
-    // (see `messages::STATUS_UPDATE`). The exponential delay gets "equal
-    // jitter" (between half and all of it), so messages that failed
-    // together (a provider outage) do not all come back in the same
-    // second; a provider's own Retry-After is kept as it asked.
-    let scheduled = sqlx::query(
-        "UPDATE messages SET \
-            next_attempt_at = now() + make_interval(secs => LEAST($6, COALESCE($5, \
-                $7 * power(2, attempts - 1) * (0.5 + random() / 2)))), \
-            error_code = $3, error_message = $4, updated_at = now() \
-          WHERE company_id = $1 AND id = $2 AND (status = 'sending') IS TRUE AND attempts < $8",
-    )
-    .bind(company_id.0)
-    .bind(message_id.0)
-    .bind(error_code)
-    .bind(error_message)
-    .bind(retry_after.map(|d| d.as_secs_f64()))
-    .bind(policy.max_delay.as_secs_f64())
-    .bind(policy.base_delay.as_secs_f64())
-    .bind(policy.max_attempts)
-    .execute(db)
-    .await?
-    .rows_affected()
-        == 1;
-    if scheduled {
-        tracing::info!(%message_id, code = error_code.unwrap_or(""), "transient failure; retry scheduled");
-    }
-    Ok(scheduled)
-}
-
 /// Marks messages stuck in `sending` for longer than `older_than` (the
 /// process died between storing and the provider's answer, or the answer
 /// never came) as failed with "delivery unknown", so an agent can decide to
 /// retry. Nothing is sent blindly. Returns the ids it marked.
 pub async fn sweep_unknown_deliveries(db: &PgPool, older_than: Duration, limit: i64) -> DomainResult<Vec<MessageId>> {
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
-        "UPDATE messages m SET status = 'failed', error_code = 'DELIVERY_UNKNOWN', \
-                error_message = 'No answer from WhatsApp; the message may not have been delivered. Retry to send it again.', \
-                updated_at = now() \
-           FROM (SELECT id FROM messages \
-                  WHERE status = 'sending' AND next_attempt_at IS NULL \
-                    AND updated_at < now() - make_interval(secs => $1) \
-                  ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED) s \
-          WHERE m.id = s.id AND m.status = 'sending' \
-         RETURNING m.id",
-    )
-    .bind(older_than.as_secs_f64())
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let ids = messages::fail_unknown_deliveries(db, older_than, limit).await?;
     if !ids.is_empty() {
         tracing::warn!(count = ids.len(), "messages with unknown delivery marked failed");
     }
-    Ok(ids.into_iter().map(MessageId).collect())
+    Ok(ids)
 }
 
 /// Forgets statuses that never found their message (a day is far longer

@@ -24,8 +24,8 @@ pub mod send;
 pub mod users;
 pub mod webhook_events;
 
+pub use auth::Actor;
 pub use error::{DomainError, DomainResult};
-pub use send::Actor;
 
 /// The schema's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -13,31 +13,14 @@ use inbox_types::MessageStatus;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::delivery::{self, Accepted};
+use crate::delivery;
 use crate::error::{DomainError, DomainResult};
-use crate::provider::WhatsappProvider;
-
-/// The provider sends go to, and how their answers are recorded.
-#[async_trait]
-pub trait Dispatch: Send + Sync {
-    fn provider(&self) -> &dyn WhatsappProvider;
-
-    /// Records an accepted send as `sent` (and the statuses that came early).
-    async fn record_sent(&self, db: &PgPool, accepted: Accepted) -> DomainResult<MessageStatus> {
-        delivery::record_sent(db, &accepted).await
-    }
-}
-
-/// A provider on its own records each answer in its own transaction.
-impl<P: WhatsappProvider> Dispatch for P {
-    fn provider(&self) -> &dyn WhatsappProvider {
-        self
-    }
-}
+use crate::provider::{AcceptedSend as Accepted, Dispatch, RetryPolicy, WhatsappProvider};
 
 /// The provider, and the task that records its answers in groups.
 pub struct Outbox {
     provider: Arc<dyn WhatsappProvider>,
+    retries: RetryPolicy,
     recorder: mpsc::Sender<(Accepted, oneshot::Sender<DomainResult<MessageStatus>>)>,
 }
 
@@ -47,10 +30,10 @@ const MAX_GROUP: usize = 256;
 impl Outbox {
     /// Starts the recording task on the current Tokio runtime; it ends when
     /// the outbox is dropped, after recording what it was given.
-    pub fn start(db: PgPool, provider: Arc<dyn WhatsappProvider>) -> Self {
+    pub fn start(db: PgPool, provider: Arc<dyn WhatsappProvider>, retries: RetryPolicy) -> Self {
         let (recorder, queue) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(record_in_groups(db, queue));
-        Self { provider, recorder }
+        Self { provider, retries, recorder }
     }
 }
 
@@ -58,6 +41,10 @@ impl Outbox {
 impl Dispatch for Outbox {
     fn provider(&self) -> &dyn WhatsappProvider {
         self.provider.as_ref()
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        self.retries
     }
 
     async fn record_sent(&self, db: &PgPool, accepted: Accepted) -> DomainResult<MessageStatus> {

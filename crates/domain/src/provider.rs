@@ -3,11 +3,14 @@
 
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use inbox_types::{Bsuid, MessageText, WaId};
+use inbox_types::{Bsuid, CompanyId, MessageId, MessageStatus, MessageText, WaId};
+use sqlx::PgPool;
 
 use crate::channels::Channel;
+use crate::error::DomainResult;
 
 /// The provider's id for an accepted message (a wamid, a Twilio MessageSid).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,46 @@ impl ProviderError {
 pub trait WhatsappProvider: Send + Sync {
     async fn send_text(&self, channel: &Channel, to: &Recipient, text: &MessageText)
     -> Result<Accepted, ProviderError>;
+}
+
+/// How transient provider failures are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Provider calls per message before it is marked failed (the first send included).
+    pub max_attempts: i32,
+    /// Wait before the second attempt; doubled for each later one.
+    pub base_delay: Duration,
+    /// The longest wait between attempts, also for a provider's Retry-After.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: 5, base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(300) }
+    }
+}
+
+/// A send the provider accepted, to be recorded as `sent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedSend {
+    pub company_id: CompanyId,
+    pub message_id: MessageId,
+    pub provider_message_id: String,
+}
+
+/// Where sends go: the provider, how its transient failures are retried,
+/// and how its answers are recorded. A provider on its own is one (see
+/// `delivery`); the server's `outbox::Outbox` also groups the recording.
+#[async_trait]
+pub trait Dispatch: Send + Sync {
+    fn provider(&self) -> &dyn WhatsappProvider;
+
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::default()
+    }
+
+    /// Records an accepted send as `sent` (and the statuses that came early).
+    async fn record_sent(&self, db: &PgPool, accepted: AcceptedSend) -> DomainResult<MessageStatus>;
 }
 
 /// A provider for domain tests: answers from a script and records every call.

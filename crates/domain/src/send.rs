@@ -3,29 +3,32 @@
 //! transaction, then call the provider outside it and record the outcome.
 
 use inbox_types::dto::ClientKey;
-use inbox_types::dto::{NewMessage as ValidNewMessage, SendNewMessageOutput, SentMessage};
+use inbox_types::dto::{NewMessage as ValidNewMessage, SentMessage};
 use inbox_types::{
-    ChannelId, CompanyId, ContactId, ConversationId, E164Phone, MessageDirection, MessageId, MessageStatus,
-    MessageText, UserId,
+    ChannelId, CompanyId, ContactId, ConversationId, E164Phone, MessageDirection, MessageId, MessageText,
 };
 use sqlx::PgPool;
 
-use crate::channels::{self, Channel};
-use crate::contacts::{self, Contact, Ensured, Identity};
+use crate::auth::Actor;
+use crate::channels;
+use crate::contacts::{self, Ensured, Identity};
 use crate::conversations::{self, LastMessage, PREVIEW_CHARS};
 use crate::delivery;
 use crate::error::{DomainError, DomainResult, violated_constraint};
-use crate::messages::{self, NewMessage, StatusUpdate};
-use crate::outbox::Dispatch;
+use crate::messages::{self, NewMessage};
 use crate::perf::{Operation, timed};
-use crate::provider::ProviderError;
+use crate::provider::Dispatch;
 
-/// Who is sending: the user behind the session or API token (for the audit
-/// columns), within their company.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Actor {
-    pub company_id: CompanyId,
-    pub user_id: Option<UserId>,
+/// What a send or a retry did: the message (and its status once the
+/// provider answered), and whether its contact and conversation are new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub conversation_id: uuid::Uuid,
+    pub contact_id: uuid::Uuid,
+    pub message_id: uuid::Uuid,
+    pub created_contact: bool,
+    pub created_conversation: bool,
+    pub message: SentMessage,
 }
 
 enum Recipient<'a> {
@@ -41,7 +44,7 @@ pub async fn send_new_message(
     out: &dyn Dispatch,
     actor: Actor,
     input: &ValidNewMessage,
-) -> DomainResult<SendNewMessageOutput> {
+) -> DomainResult<Sent> {
     timed(
         Operation::SendNewMessage,
         send(db, out, actor, Recipient::Phone(&input.phone), &input.text, input.client_key.as_ref()),
@@ -58,7 +61,7 @@ pub async fn send_in_conversation(
     conversation_id: ConversationId,
     text: &MessageText,
     client_key: Option<&ClientKey>,
-) -> DomainResult<SendNewMessageOutput> {
+) -> DomainResult<Sent> {
     timed(Operation::SendNewMessage, send(db, out, actor, Recipient::Conversation(conversation_id), text, client_key))
         .await
 }
@@ -70,7 +73,7 @@ async fn send(
     recipient: Recipient<'_>,
     text: &MessageText,
     client_key: Option<&ClientKey>,
-) -> DomainResult<SendNewMessageOutput> {
+) -> DomainResult<Sent> {
     let company_id = actor.company_id;
     // Without a channel nothing can be sent: refuse before storing anything.
     let channel = channels::default_for_company(db, company_id).await?;
@@ -139,10 +142,9 @@ async fn send(
         "message stored as sending"
     );
 
-    let status = deliver(db, out, &channel, &contact, message_id, conversation_id, text).await?;
+    let status = delivery::deliver(db, out, &channel, &contact, message_id, conversation_id, text).await?;
     tracing::info!(event = "message.sent", %message_id, %conversation_id, contact_id = %contact_id);
-    Ok(SendNewMessageOutput {
-        success: true,
+    Ok(Sent {
         conversation_id: conversation_id.0,
         contact_id: contact_id.0,
         message_id: message_id.0,
@@ -159,104 +161,6 @@ fn duplicate_send(existing: MessageId) -> DomainError {
     }
 }
 
-/// Calls the provider for a stored `sending` message and records `sent` with
-/// the provider's id, and what WhatsApp said of the recipient on the
-/// contact. A transient failure schedules an automatic retry (the message
-/// stays `sending`) until the attempts run out; a permanent one, or the
-/// last attempt, records `failed` with the provider's error.
-pub(crate) async fn deliver(
-    db: &PgPool,
-    out: &dyn Dispatch,
-    channel: &Channel,
-    contact: &Contact,
-    message_id: MessageId,
-    conversation_id: ConversationId,
-    text: &MessageText,
-) -> DomainResult<MessageStatus> {
-    let company_id = contact.company_id;
-    let answer = match contact.recipient() {
-        Some(to) => timed(Operation::WhatsappSend, out.provider().send_text(channel, &to, text)).await,
-        // The schema refuses such a contact; kept as a clear failure, not a panic.
-        None => Err(ProviderError::permanent(None, "This contact has no WhatsApp number or id to send to.")),
-    };
-    let e = match answer {
-        Ok(receipt) => {
-            let accepted = delivery::Accepted { company_id, message_id, provider_message_id: receipt.id.0.clone() };
-            // `sent` first: the contact's new ids can wait, the message cannot.
-            let status = out.record_sent(db, accepted).await;
-            contacts::learn_from_receipt(db, contact, &receipt).await;
-            return status;
-        }
-        Err(e) => e,
-    };
-    // Whether the provider took it is unknown: not resent automatically
-    // (that could deliver it twice); the agent sees DELIVERY_UNKNOWN.
-    let code = match e.code.as_deref() {
-        _ if e.is_unknown() => "DELIVERY_UNKNOWN",
-        Some(code) => code,
-        None => "WHATSAPP_SEND_FAILED",
-    };
-    if e.is_transient()
-        && delivery::schedule_retry(db, company_id, message_id, Some(code), &e.message, e.retry_after).await?
-    {
-        return Ok(MessageStatus::Sending);
-    }
-    let update = StatusUpdate { error_code: Some(code), error_message: Some(&e.message), ..Default::default() };
-    let mut conn = db.acquire().await?;
-    messages::update_message_status(&mut conn, company_id, message_id, MessageStatus::Failed, &update).await?;
-    tracing::warn!(
-        event = "message.failed",
-        %message_id,
-        provider_code = e.code.as_deref().unwrap_or(""),
-        transient = e.is_transient(),
-        reason = %e.message,
-    );
-    Err(DomainError::WhatsappSendFailed {
-        message_id: message_id.0,
-        conversation_id: conversation_id.0,
-        provider_code: e.code.clone(),
-        reason: e.message.clone(),
-        transient: e.is_transient(),
-    })
-}
-
-/// A stored outbound message, claimed for a provider call.
-pub(crate) struct StoredMessage<'a> {
-    pub id: MessageId,
-    pub company_id: CompanyId,
-    pub conversation_id: ConversationId,
-    pub contact_id: ContactId,
-    pub channel_id: Option<ChannelId>,
-    pub content: &'a str,
-}
-
-/// Sends a stored message again (an agent's retry or an automatic one):
-/// through the channel it was sent on, else the company's default.
-pub(crate) async fn deliver_stored(
-    db: &PgPool,
-    out: &dyn Dispatch,
-    m: &StoredMessage<'_>,
-) -> DomainResult<MessageStatus> {
-    let mut conn = db.acquire().await?;
-    let channel = match m.channel_id {
-        Some(id) => channels::find(&mut *conn, m.company_id, id).await?,
-        None => channels::default_for_company(&mut *conn, m.company_id).await?,
-    };
-    let contact = contacts::find(&mut conn, m.company_id, m.contact_id).await?;
-    drop(conn);
-    let text = MessageText::parse(m.content)?;
-    deliver(db, out, &channel, &contact, m.id, m.conversation_id, &text).await
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimedRetry {
-    conversation_id: uuid::Uuid,
-    contact_id: uuid::Uuid,
-    channel_id: Option<uuid::Uuid>,
-    content: String,
-    created_at: chrono::DateTime<chrono::Utc>,
-}
-
 /// `retryFailedMessage`: sends a failed outbound message again; the same row
 /// goes failed -> sending -> sent (or failed again). Any other status is a
 /// CONFLICT: a message that may have been delivered is never sent twice.
@@ -266,20 +170,10 @@ pub async fn retry_failed_message(
     out: &dyn Dispatch,
     actor: Actor,
     message_id: MessageId,
-) -> DomainResult<SendNewMessageOutput> {
+) -> DomainResult<Sent> {
     let company_id = actor.company_id;
     let mut conn = db.acquire().await?;
-    let claimed: Option<ClaimedRetry> = sqlx::query_as(
-        "UPDATE messages SET status = 'sending', error_code = NULL, error_message = NULL, \
-                attempts = attempts + 1, updated_at = now(), updated_by = COALESCE($3, updated_by) \
-          WHERE company_id = $1 AND id = $2 AND status = 'failed' AND direction = 'outbound' AND is_active \
-         RETURNING conversation_id, contact_id, channel_id, content, created_at",
-    )
-    .bind(company_id.0)
-    .bind(message_id.0)
-    .bind(actor.user_id.map(|u| u.0))
-    .fetch_optional(&mut *conn)
-    .await?;
+    let claimed = messages::claim_retry(&mut *conn, company_id, message_id, actor.user_id).await?;
     let Some(claimed) = claimed else {
         let existing = messages::find(&mut *conn, company_id, message_id).await?;
         let visible = sqlx::query_scalar::<_, bool>("SELECT is_active FROM messages WHERE id = $1")
@@ -302,7 +196,7 @@ pub async fn retry_failed_message(
     };
     drop(conn);
     tracing::info!(event = "message.retried", %message_id);
-    let stored = StoredMessage {
+    let stored = delivery::StoredMessage {
         id: message_id,
         company_id,
         conversation_id: ConversationId(claimed.conversation_id),
@@ -310,9 +204,8 @@ pub async fn retry_failed_message(
         channel_id: claimed.channel_id.map(ChannelId),
         content: &claimed.content,
     };
-    let status = deliver_stored(db, out, &stored).await?;
-    Ok(SendNewMessageOutput {
-        success: true,
+    let status = delivery::deliver_stored(db, out, &stored).await?;
+    Ok(Sent {
         conversation_id: claimed.conversation_id,
         contact_id: claimed.contact_id,
         message_id: message_id.0,
@@ -322,36 +215,16 @@ pub async fn retry_failed_message(
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct DueRetry {
-    id: uuid::Uuid,
-    company_id: uuid::Uuid,
-    conversation_id: uuid::Uuid,
-    contact_id: uuid::Uuid,
-    channel_id: Option<uuid::Uuid>,
-    content: String,
-}
-
 /// Sends the messages whose retry is due, at most `limit`; returns how many
 /// were attempted. Rows are claimed with SKIP LOCKED, so any number of
 /// processes can run this without sending a message twice.
 pub async fn run_due_retries(db: &PgPool, out: &dyn Dispatch, limit: i64) -> DomainResult<usize> {
-    let due: Vec<DueRetry> = sqlx::query_as(
-        "UPDATE messages m SET next_attempt_at = NULL, attempts = m.attempts + 1, updated_at = now() \
-           FROM (SELECT id FROM messages \
-                  WHERE status = 'sending' AND next_attempt_at <= now() \
-                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d \
-          WHERE m.id = d.id \
-         RETURNING m.id, m.company_id, m.conversation_id, m.contact_id, m.channel_id, m.content",
-    )
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let due = messages::claim_due_retries(db, limit).await?;
     let n = due.len();
     for m in due {
         let company_id = CompanyId(m.company_id);
         let message_id = MessageId(m.id);
-        let stored = StoredMessage {
+        let stored = delivery::StoredMessage {
             id: message_id,
             company_id,
             conversation_id: ConversationId(m.conversation_id),
@@ -359,7 +232,7 @@ pub async fn run_due_retries(db: &PgPool, out: &dyn Dispatch, limit: i64) -> Dom
             channel_id: m.channel_id.map(ChannelId),
             content: &m.content,
         };
-        let result = deliver_stored(db, out, &stored).await;
+        let result = delivery::deliver_stored(db, out, &stored).await;
         match result {
             Ok(status) => tracing::info!(%message_id, %status, "automatic retry"),
             Err(e @ DomainError::WhatsappSendFailed { .. }) => {

@@ -1,12 +1,15 @@
 //! A provider that needs no account and no network, for `make run` and
-//! demos. Numbers ending in 0000 fail for good and ones ending in 0429 are
-//! rate limited, so people can try failure and retry.
+//! demos. Numbers ending in 0000 fail for good, ones ending in 0429 are
+//! rate limited, and one ending in 0001 is refused the first time and
+//! accepted after that, so people can try failure and retry.
 //!
 //! With a webhook URL it behaves like Meta end to end: a moment after a
 //! send it posts `delivered`, then `read`, and for every third message a
 //! reply from the customer, signed with the channel's app secret, through
 //! our real webhook path.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -52,6 +55,8 @@ pub struct Sandbox {
     webhook: Option<(reqwest::Client, String)>,
     delays: SandboxDelays,
     accepted: AtomicU64,
+    /// Numbers ending in 0001 refused once already.
+    refused_once: Mutex<HashSet<String>>,
 }
 
 impl Sandbox {
@@ -61,7 +66,7 @@ impl Sandbox {
 
     /// A sandbox that posts its statuses and replies to `url`.
     pub fn with_webhook(http: reqwest::Client, url: String, delays: SandboxDelays) -> Self {
-        Self { webhook: Some((http, url)), delays, accepted: AtomicU64::new(0) }
+        Self { webhook: Some((http, url)), delays, ..Self::default() }
     }
 
     /// Answers at once: an id shaped like Meta's, or the failure its magic
@@ -72,6 +77,14 @@ impl Sandbox {
             return Err(SendFailure::permanent(
                 Some("131026"),
                 "Undeliverable: not a WhatsApp number (sandbox: numbers ending in 0000 always fail).",
+            ));
+        }
+        if address.ends_with("0001")
+            && self.refused_once.lock().unwrap_or_else(|e| e.into_inner()).insert(address.clone())
+        {
+            return Err(SendFailure::permanent(
+                Some("131026"),
+                "Undeliverable (sandbox: a number ending in 0001 is refused the first time; retry it).",
             ));
         }
         if address.ends_with("0429") {

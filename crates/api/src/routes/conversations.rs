@@ -118,7 +118,7 @@ pub async fn send(
         client_key.as_ref(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(out))
+    Ok(HttpResponse::Created().json(crate::routes::send_answer(out)))
 }
 
 /// Answers with the conversation as it is after a change.

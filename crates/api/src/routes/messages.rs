@@ -7,7 +7,7 @@ use inbox_types::{E164Phone, ErrorBody, MessageId};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::{json_body, path_id};
-use crate::routes::{limit_sends, own_company};
+use crate::routes::{limit_sends, own_company, send_answer};
 use crate::state::AppState;
 
 /// Send a message to a phone number, creating the contact and conversation
@@ -46,7 +46,7 @@ pub async fn send(
     };
     limit_sends(&state, &auth)?;
     let out = send_service::send_new_message(&state.db, state.outbox.as_ref(), auth.0.actor(), &input).await?;
-    Ok(HttpResponse::Created().json(out))
+    Ok(HttpResponse::Created().json(send_answer(out)))
 }
 
 /// Send a failed message again. The same message goes failed -> sending ->
@@ -73,5 +73,6 @@ pub async fn retry(
 ) -> ApiResult<web::Json<SendNewMessageOutput>> {
     let id: MessageId = path_id(&id)?;
     limit_sends(&state, &auth)?;
-    Ok(web::Json(send_service::retry_failed_message(&state.db, state.outbox.as_ref(), auth.0.actor(), id).await?))
+    let out = send_service::retry_failed_message(&state.db, state.outbox.as_ref(), auth.0.actor(), id).await?;
+    Ok(web::Json(send_answer(out)))
 }

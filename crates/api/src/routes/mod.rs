@@ -17,6 +17,27 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use inbox_domain::DomainError;
 
+/// The HTTP answer to a send or retry.
+pub(crate) fn send_answer(sent: inbox_domain::send::Sent) -> inbox_types::dto::SendNewMessageOutput {
+    let inbox_domain::send::Sent {
+        conversation_id,
+        contact_id,
+        message_id,
+        created_contact,
+        created_conversation,
+        message,
+    } = sent;
+    inbox_types::dto::SendNewMessageOutput {
+        success: true,
+        conversation_id,
+        contact_id,
+        message_id,
+        created_contact,
+        created_conversation,
+        message,
+    }
+}
+
 /// Registers every route of the API.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(auth::login)

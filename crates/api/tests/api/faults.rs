@@ -171,8 +171,9 @@ async fn every_provider_fault_ends_in_a_truthful_final_state_without_a_duplicate
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     // 2 s + 4 s of backoff, and the worker's 1 s tick.
     settled(&db, &id_refs, Duration::from_secs(30)).await;
-    // Long enough for any wrongful retry or sweep to show.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // A wrongful retry would be claimed and sent within the retry worker's
+    // next two passes (none is left `sending` for the sweeper to touch).
+    server.two_more_passes("retries", Duration::from_secs(20)).await;
 
     let [rate_limited, always_500, twice_503, hangs, not_json, no_id] = &ids[..] else { unreachable!() };
     let m = stored(&db, rate_limited).await;

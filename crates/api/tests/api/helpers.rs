@@ -284,6 +284,25 @@ impl Served {
         served
     }
 
+    /// How many passes its background `job` (`retries`, `sweeper`) has
+    /// finished, from its /metrics.
+    pub async fn worker_passes(&self, job: &str) -> u64 {
+        let text = http().get(format!("{}/metrics", self.url)).send().await.unwrap().text().await.unwrap();
+        let series = format!("inbox_worker_passes_total{{job=\"{job}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |n| n.trim().parse().unwrap())
+    }
+
+    /// Waits until `job` has finished two more passes than now: whatever it
+    /// had claimed by now has been handled to the end. The marker a test
+    /// waits on to prove a worker did *not* do something.
+    pub async fn two_more_passes(&self, job: &str, within: Duration) {
+        let (before, deadline) = (self.worker_passes(job).await, Instant::now() + within);
+        while self.worker_passes(job).await < before + 2 {
+            assert!(Instant::now() < deadline, "the {job} worker made no progress");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Stops the server as a deploy does and returns all it logged.
     pub async fn stop_and_read_log(mut self) -> String {
         self.terminate();

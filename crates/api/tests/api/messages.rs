@@ -36,6 +36,16 @@ async fn sending_to_a_new_number_creates_the_conversation_and_calls_meta_once(db
         .unwrap();
     assert_eq!(res.status(), 201);
     let out: Value = res.json().await.unwrap();
+    // The plan's SendNewMessageOutput, field for field.
+    let mut keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["contactId", "conversationId", "createdContact", "createdConversation", "message", "messageId", "success"]
+    );
+    let mut message_keys: Vec<&String> = out["message"].as_object().unwrap().keys().collect();
+    message_keys.sort();
+    assert_eq!(message_keys, ["content", "createdAt", "id", "status"]);
     assert_eq!(out["success"], true);
     assert_eq!(out["createdContact"], true);
     assert_eq!(out["createdConversation"], true);

@@ -136,8 +136,11 @@ async fn retry_workers_in_both_replicas_send_each_due_message_exactly_once_more(
         assert!(Instant::now() < deadline, "only {sent} of {MESSAGES} were retried");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Give a double claim time to show up.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every claim either replica had made has been sent by the end of its
+    // next two passes: a double claim would have called Meta by then.
+    for r in [&a, &b] {
+        r.two_more_passes("retries", Duration::from_secs(20)).await;
+    }
     let calls = meta_api.received_requests().await.unwrap();
     assert_eq!(calls.len(), 2 * MESSAGES, "one failed attempt and one retry per message, no more");
     for i in 0..MESSAGES {

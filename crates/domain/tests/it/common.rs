@@ -1,8 +1,9 @@
+use inbox_domain::Actor;
 use inbox_domain::channels::{self, NewChannel, ProviderKind};
-use inbox_domain::send::Actor;
+use inbox_domain::send::Sent;
 use inbox_domain::users::{self, NewUser, Password, Role, User};
 use inbox_domain::{companies, provider::ScriptedProvider, send};
-use inbox_types::dto::{NewMessage, SendNewMessageOutput};
+use inbox_types::dto::NewMessage;
 use inbox_types::{CompanyId, E164Phone, MessageText};
 use sqlx::PgPool;
 
@@ -51,13 +52,7 @@ impl Tenant {
         Actor { company_id: self.company, user_id: Some(self.agent.id) }
     }
 
-    pub async fn send(
-        &self,
-        db: &PgPool,
-        provider: &ScriptedProvider,
-        phone: &str,
-        text: &str,
-    ) -> SendNewMessageOutput {
+    pub async fn send(&self, db: &PgPool, provider: &ScriptedProvider, phone: &str, text: &str) -> Sent {
         send::send_new_message(db, provider, self.actor(), &new_message(phone, text)).await.unwrap()
     }
 }

@@ -104,7 +104,7 @@ async fn answers_of_concurrent_sends_recorded_together_each_tell_the_truth(db: P
     inbox_domain::delivery::apply_provider_status(&db, t.company, &early).await.unwrap();
     let answers = ["wamid.early", "wamid.twice", "wamid.twice"].map(|id| Ok(Accepted::id_only(id)));
     let provider = AnswersTogether { inner: ScriptedProvider::answering(answers), gate: tokio::sync::Barrier::new(12) };
-    let outbox = Arc::new(inbox_domain::outbox::Outbox::start(db.clone(), Arc::new(provider)));
+    let outbox = Arc::new(inbox_domain::outbox::Outbox::start(db.clone(), Arc::new(provider), Default::default()));
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let (db, t, outbox) = (db.clone(), t.clone(), outbox.clone());

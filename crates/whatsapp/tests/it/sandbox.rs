@@ -24,6 +24,18 @@ async fn the_sandbox_fails_numbers_ending_in_0000_permanently() {
 }
 
 #[tokio::test]
+async fn the_sandbox_refuses_a_number_ending_in_0001_once_then_accepts_it() {
+    let sandbox = Sandbox::new();
+    let (channel, to) = (sandbox_channel(), phone("+14155550001"));
+    let f = sandbox.send(&channel, &to, &text("hi")).await.unwrap_err();
+    assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Permanent, Some("131026")));
+    assert!(f.error.message.contains("refused the first time"), "{}", f.error.message);
+    assert!(sandbox.send(&channel, &to, &text("hi again")).await.unwrap().id.0.starts_with("wamid.sandbox."));
+    // Another such number is refused once too.
+    assert!(sandbox.send(&channel, &phone("+14155560001"), &text("hi")).await.is_err());
+}
+
+#[tokio::test]
 async fn the_sandbox_rate_limits_numbers_ending_in_0429_transiently() {
     let f = Sandbox::new().send(&sandbox_channel(), &phone("+14155550429"), &text("hi")).await.unwrap_err();
     assert_eq!((f.error.kind, f.error.code.as_deref()), (ProviderErrorKind::Transient, Some("130429")));

@@ -1,4 +1,9 @@
-//! Messages: insertion, the status state machine in SQL, and paging.
+//! Messages: insertion, lookup and paging; the status state machine's SQL
+//! is in [`status`].
+
+mod status;
+
+pub use status::*;
 
 use chrono::{DateTime, Utc};
 use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
@@ -179,100 +184,6 @@ pub async fn create_message(db: &PgPool, m: &NewMessage<'_>) -> DomainResult<Mes
         Ok(msg)
     })
     .await
-}
-
-/// What a status update did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusChange {
-    Applied,
-    /// The message was already at or past that status: nothing changed, and
-    /// that is not an error (webhooks repeat and arrive out of order).
-    Ignored,
-}
-
-/// An update reported for a message: by the provider's answer or a webhook.
-#[derive(Debug, Clone, Default)]
-pub struct StatusUpdate<'a> {
-    pub provider_message_id: Option<&'a str>,
-    pub provider_status: Option<&'a str>,
-    pub error_code: Option<&'a str>,
-    pub error_message: Option<&'a str>,
-}
-
-/// Moves one message to `$3` if its status is one of `$4`. The status test
-/// is wrapped in `IS TRUE` (same meaning in a WHERE clause) so the planner
-/// cannot read it as matching the partial index of `sending` messages: with
-/// statistics taken when few messages were in flight it would otherwise scan
-/// every in-flight message instead of looking the id up (seen at 37 ms per
-/// update under load in the benchmark). `schema.rs` tests the plan.
-pub const STATUS_UPDATE: &str = "UPDATE messages SET status = $3, \
-        provider_message_id = COALESCE(provider_message_id, $5), \
-        provider_status = COALESCE($6, provider_status), \
-        error_code = CASE WHEN $3 = 'failed' THEN $7 END, \
-        error_message = CASE WHEN $3 = 'failed' THEN $8 END, \
-        updated_at = now() \
-  WHERE company_id = $1 AND id = $2 AND (status = ANY($4)) IS TRUE";
-
-/// `updateMessageStatus` of the plan, monotonic: the update applies only
-/// when `status` may follow the message's current status (see
-/// [`MessageStatus::applies_after`]). The provider id is recorded even when
-/// the status itself is stale, so later webhooks can find the message.
-#[tracing::instrument(skip(conn, update))]
-pub async fn update_message_status(
-    conn: &mut PgConnection,
-    company_id: CompanyId,
-    id: MessageId,
-    status: MessageStatus,
-    update: &StatusUpdate<'_>,
-) -> DomainResult<StatusChange> {
-    let allowed_from: Vec<&str> = status.applies_after().iter().map(|s| s.as_str()).collect();
-    // The WHERE clause is the state machine: PostgreSQL re-checks it against
-    // the latest row version when a concurrent update got there first.
-    let applied = sqlx::query(STATUS_UPDATE)
-        .bind(company_id.0)
-        .bind(id.0)
-        .bind(status.as_str())
-        .bind(&allowed_from)
-        .bind(update.provider_message_id)
-        .bind(update.provider_status)
-        .bind(update.error_code)
-        .bind(update.error_message)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        == 1;
-    if applied {
-        return Ok(StatusChange::Applied);
-    }
-    // Stale: keep the status, but remember the provider id if we lacked it.
-    // A repeated webhook (the common stale case) only reads.
-    if let Some(provider_id) = update.provider_message_id {
-        let recorded = sqlx::query(
-            "UPDATE messages SET provider_message_id = $3 \
-              WHERE company_id = $1 AND id = $2 AND provider_message_id IS NULL",
-        )
-        .bind(company_id.0)
-        .bind(id.0)
-        .bind(provider_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-            == 1;
-        if recorded {
-            tracing::debug!(message_id = %id, %status, "stale status ignored, provider id recorded");
-            return Ok(StatusChange::Ignored);
-        }
-    }
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM messages WHERE company_id = $1 AND id = $2)")
-        .bind(company_id.0)
-        .bind(id.0)
-        .fetch_one(&mut *conn)
-        .await?;
-    if !exists {
-        return Err(DomainError::NotFound("message"));
-    }
-    tracing::debug!(message_id = %id, %status, "stale status ignored");
-    Ok(StatusChange::Ignored)
 }
 
 /// One message of the company (soft-deleted ones included: a webhook may
