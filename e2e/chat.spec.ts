@@ -1,6 +1,6 @@
 // Plan 10.3 "Conversation Selection", 10.4 (failures, retry, ordering) and
 // the message statuses moving through the sandbox's real webhooks.
-import { test, expect, row, inbound, apiSend, freshPhone, baseUrl, pageSettled } from './fixtures';
+import { test, expect, row, inbound, apiSend, freshPhone, baseUrl, pageSettled, metaCallback } from './fixtures';
 
 const thread = (page) => page.getByRole('main').getByRole('log');
 const composer = (page) => page.getByRole('main').getByLabel('Type a message');
@@ -174,4 +174,37 @@ test('opening an unread chat marks it read: the badge disappears, also after a r
   await page.reload();
   await expect(row(page, 'Priya Raman')).toBeVisible();
   await expect(row(page, 'Priya Raman').locator('.badge')).toHaveCount(0);
+});
+
+test('a photo, a voice message, a document, a location and a reaction show as WhatsApp Web names them', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  const message = (n: number, type: string, body: Record<string, unknown>) => ({
+    from: phone.digits,
+    id: `wamid.e2e.kinds.${phone.digits}.${n}`,
+    timestamp: Math.floor(Date.now() / 1000).toString(),
+    type,
+    [type]: body,
+  });
+  await metaCallback(page.request, tenant, {
+    contacts: [{ profile: { name: 'Olu Adeyemi' }, wa_id: phone.digits }],
+    messages: [
+      message(1, 'image', { id: '1003383421387256', mime_type: 'image/jpeg', sha256: 'abc=', caption: 'The broken part' }),
+      message(2, 'audio', { id: '1148710727125417', mime_type: 'audio/ogg; codecs=opus', sha256: 'x=', voice: true }),
+      message(3, 'document', { id: '1573132687022354', mime_type: 'application/pdf', sha256: 'y=', filename: 'receipt.pdf' }),
+      message(4, 'location', { latitude: 6.4541, longitude: 3.3947, name: 'Tafawa Balewa Square' }),
+      message(5, 'reaction', { message_id: `wamid.e2e.kinds.${phone.digits}.1`, emoji: '👍' }),
+    ],
+  });
+  await row(page, /Olu Adeyemi/).click();
+  const bubbles = thread(page).locator('.msg.in');
+  await expect(bubbles).toHaveCount(5);
+  await expect(bubbles.nth(0).locator('.kind-label')).toHaveText('Photo');
+  await expect(bubbles.nth(0).locator('.text')).toHaveText('The broken part');
+  await expect(bubbles.nth(1).locator('.kind-label')).toHaveText('Voice message');
+  await expect(bubbles.nth(2).locator('.kind-label')).toHaveText('Document · receipt.pdf');
+  await expect(bubbles.nth(3).locator('.kind-label')).toHaveText('Location · Tafawa Balewa Square');
+  await expect(bubbles.nth(4).locator('.kind-label')).toHaveText('Reacted 👍 to a message');
+  // The list previews the last one as text, as stored.
+  await expect(row(page, /Olu Adeyemi/)).toContainText('Reacted 👍 to a message');
+  await page.screenshot({ path: 'test-results/message-kinds.png' });
 });

@@ -1,5 +1,5 @@
 // Plan 10.3 "Filter & Search", the archived view, and paging the list.
-import { test, expect, row, inbound, api, freshPhone, signIn, baseUrl } from './fixtures';
+import { test, expect, row, inbound, api, freshPhone, signIn, baseUrl, pageSettled } from './fixtures';
 
 async function threeChats(page, tenant) {
   const [a, b, c] = [freshPhone(), freshPhone(), freshPhone()];

@@ -166,17 +166,16 @@ impl Store {
                 Err(e) if self.expired(e) => return,
                 Err(e) => (MessageStatus::Failed, Some(e.message())),
             };
-            let mut failed = false;
             self.chat.update(|c| {
-                if let Some(m) = c.messages.iter_mut().find(|m| m.dto.id == id)
-                    && m.dto.status.can_move_to(status)
-                {
-                    m.dto.status = status;
-                    m.dto.error_message = error.clone();
-                    failed = status == MessageStatus::Failed;
+                if let Some(m) = c.messages.iter_mut().find(|m| m.dto.id == id) {
+                    m.dto.status = advanced(m.dto.status, status);
+                    // The live event of the failure may have come first.
+                    if m.dto.status == status {
+                        m.dto.error_message = error.clone();
+                    }
                 }
             });
-            if failed {
+            if res.is_err() {
                 self.send_failed_toast(id);
             }
         });
