@@ -10,6 +10,7 @@ use inbox_domain::outbox::Outbox;
 use inbox_domain::provider::WhatsappProvider;
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
@@ -49,16 +50,18 @@ fn build(
     let spec = web::Bytes::from(crate::openapi::json());
     let web_dir = config.web_dir.clone();
     let policy = web::Data::new(crate::web::AppPolicy::for_dir(&web_dir));
-    let methods = web::Data::new(crate::routes::Methods::new(
-        &<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
-        crate::web::is_built(&web_dir),
-    ));
+    let methods =
+        web::Data::new(crate::routes::Methods::new(&crate::openapi::document(), crate::web::is_built(&web_dir)));
     let server = HttpServer::new(move || {
+        // The routes add their operations to a document here too; it is the
+        // one `spec` and `methods` were made from, so it is dropped.
         App::new()
+            .into_utoipa_app()
+            .configure(crate::routes::configure)
+            .into_app()
             .app_data(state.clone())
             .app_data(policy.clone())
             .app_data(methods.clone())
-            .configure(crate::routes::configure)
             .service(web::resource("/api/openapi.json").route(web::get().to({
                 let spec = spec.clone();
                 move || {

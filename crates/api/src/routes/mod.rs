@@ -12,6 +12,7 @@ pub mod webhook_events;
 pub mod whatsapp;
 
 use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -38,8 +39,14 @@ pub(crate) fn send_answer(sent: inbox_domain::send::Sent) -> inbox_types::dto::S
     }
 }
 
-/// Registers every route of the API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route of the API, listed once. Each `.service(handler)` registers
+/// the handler with actix and adds its `#[utoipa::path]` operation to the
+/// OpenAPI document (`openapi::document` builds it from this very list), and
+/// `Methods` reads the 405 answers from that document. `service` only takes
+/// handlers that carry `#[utoipa::path]`, so an undocumented route does not
+/// compile; a handler's actix path and its documented path are compared by
+/// the contract test.
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
         .service(auth::logout)
         .service(auth::me)
@@ -69,9 +76,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(events::stream);
 }
 
-/// Which methods each path answers, read from the OpenAPI document (plus
-/// the spec itself and, when built, the app's pages), so a request with
-/// another method hears 405 and the `Allow` list rather than 404.
+/// Which methods each path answers, read from the OpenAPI document that
+/// `configure` builds (plus the spec itself and, when built, the app's
+/// pages), so a request with another method hears 405 and the `Allow` list
+/// rather than 404.
 #[derive(Debug)]
 pub struct Methods {
     api: Vec<(Vec<Segment>, String)>,
@@ -167,11 +175,10 @@ pub(crate) fn limit_sends(state: &crate::state::AppState, auth: &Auth) -> Result
 #[cfg(test)]
 mod tests {
     use super::Methods;
-    use utoipa::OpenApi as _;
 
     #[test]
     fn a_path_of_the_spec_lists_its_methods_and_others_are_unknown() {
-        let methods = Methods::new(&crate::openapi::ApiDoc::openapi(), true);
+        let methods = Methods::new(&crate::openapi::document(), true);
         assert_eq!(methods.allowed("/api/conversations"), Some("GET"));
         assert_eq!(methods.allowed("/api/conversations/3f8a/messages"), Some("GET, POST"));
         assert_eq!(methods.allowed("/api/conversations/3f8a"), Some("GET, DELETE"));
@@ -181,7 +188,7 @@ mod tests {
         assert_eq!(methods.allowed("/api/conversations//messages"), None);
         assert_eq!(methods.allowed("/api/conversations/"), None, "a trailing slash is another path");
         assert_eq!(methods.allowed("/chats/anything"), Some("GET, HEAD"));
-        let without_app = Methods::new(&crate::openapi::ApiDoc::openapi(), false);
+        let without_app = Methods::new(&crate::openapi::document(), false);
         assert_eq!(without_app.allowed("/chats/anything"), None);
     }
 }
