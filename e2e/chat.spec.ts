@@ -206,5 +206,5 @@ test('a photo, a voice message, a document, a location and a reaction show as Wh
   await expect(bubbles.nth(4).locator('.kind-label')).toHaveText('Reacted 👍 to a message');
   // The list previews the last one as text, as stored.
   await expect(row(page, /Olu Adeyemi/)).toContainText('Reacted 👍 to a message');
-  await page.screenshot({ path: 'test-results/message-kinds.png' });
+  await page.screenshot({ path: test.info().outputPath('message-kinds.png') });
 });
