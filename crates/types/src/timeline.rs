@@ -17,9 +17,16 @@ pub enum TimelineItem<'a> {
 pub fn with_date_separators(messages: &[MessageDto], tz: FixedOffset) -> Vec<TimelineItem<'_>> {
     let mut sorted: Vec<&MessageDto> = messages.iter().collect();
     sorted.sort_by_key(|m| (m.created_at, m.id));
-    let mut out = Vec::with_capacity(sorted.len() + 4);
+    in_order(sorted, tz)
+}
+
+/// [`with_date_separators`] for messages already in the order shown (the
+/// app keeps a message it is still sending last, whatever its clock says).
+pub fn in_order<'a>(messages: impl IntoIterator<Item = &'a MessageDto>, tz: FixedOffset) -> Vec<TimelineItem<'a>> {
+    let messages = messages.into_iter();
+    let mut out = Vec::with_capacity(messages.size_hint().0 + 4);
     let mut current: Option<NaiveDate> = None;
-    for m in sorted {
+    for m in messages {
         let day = local_date(m.created_at, tz);
         if current != Some(day) {
             out.push(TimelineItem::DateSeparator(day));

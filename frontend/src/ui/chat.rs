@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use chrono::{FixedOffset, NaiveDate};
 use inbox_types::dto::ConversationDto;
-use inbox_types::timeline::{TimelineItem, with_date_separators};
+use inbox_types::timeline::{self, TimelineItem};
 use inbox_types::{MessageContent, MessageDirection, MessageStatus, MessageText};
 use leptos::html;
 use leptos::prelude::*;
@@ -142,10 +142,10 @@ impl Line {
 /// The thread in the viewer's time zone `tz`: a date pill before each day,
 /// and each bubble marked when it starts a run of one side's messages.
 fn lines(messages: &[UiMessage], tz: FixedOffset) -> Vec<Line> {
-    let dtos: Vec<_> = messages.iter().map(|m| m.dto.clone()).collect();
     let by_id: HashMap<Uuid, &UiMessage> = messages.iter().map(|m| (m.dto.id, m)).collect();
     let mut prev_dir = None;
-    with_date_separators(&dtos, tz)
+    // In the order the store keeps (oldest first, this tab's sends last).
+    timeline::in_order(messages.iter().map(|m| &m.dto), tz)
         .into_iter()
         .filter_map(|item| match item {
             TimelineItem::DateSeparator(d) => {
