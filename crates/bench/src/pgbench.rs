@@ -218,13 +218,13 @@ fn search() -> String {
     for i in 0..SURNAMES.len() {
         script.push_str(&format!(
             "\\{} :s = {i}\n{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s \
-WHERE s.company_id = :company AND (s.name ILIKE :pattern{i}))){ROW_DETAILS}",
+WHERE s.company_id = :company AND (inbox_fold(s.name) LIKE inbox_fold(:pattern{i})))){ROW_DETAILS}",
             if i == 0 { "if" } else { "elif" }
         ));
     }
     script.push_str(&format!(
         "\\else\n{ROW_COLUMNS}{PAGE_OF} AND c.contact_id = ANY(ARRAY(SELECT s.id FROM contacts s \
-WHERE s.company_id = :company AND (s.name ILIKE '%' || CAST(:d AS text) || '%' \
+WHERE s.company_id = :company AND (inbox_fold(s.name) LIKE inbox_fold('%' || CAST(:d AS text) || '%') \
 OR s.phone LIKE '%' || CAST(:d AS text) || '%'))){ROW_DETAILS}\\endif\n"
     ));
     script

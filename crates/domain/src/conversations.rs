@@ -287,9 +287,12 @@ pub async fn list_conversations(
             q.push(if collect_first { " AND c.contact_id = ANY(ARRAY(" } else { " AND c.contact_id IN (" });
             q.push("SELECT s.id FROM contacts s WHERE s.company_id = ");
             q.push_bind(company_id.0);
-            q.push(" AND (s.name ILIKE ").push_bind(like_pattern(term));
+            // Names and usernames compare folded (no case, no accents), as
+            // their trigram indexes are built (`inbox_fold`).
+            q.push(" AND (inbox_fold(s.name) LIKE inbox_fold(").push_bind(like_pattern(term)).push(")");
             // A customer without a shared number is found by username.
-            q.push(" OR s.username ILIKE ").push_bind(like_pattern(term.trim_start_matches('@')));
+            q.push(" OR inbox_fold(s.username) LIKE inbox_fold(");
+            q.push_bind(like_pattern(term.trim_start_matches('@'))).push(")");
             let digits: String = term.chars().filter(char::is_ascii_digit).collect();
             if !digits.is_empty() {
                 q.push(" OR s.phone LIKE ").push_bind(like_pattern(&digits));

@@ -89,6 +89,30 @@ async fn list_conversations_searches_by_contact_name_or_phone(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn search_ignores_accents_and_case_both_ways(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::accepting();
+    let mut ids = Vec::new();
+    for (phone, name) in
+        [("+14155550100", "Pablo Gómez"), ("+14155550101", "Zoë Ærø-Łukasz"), ("+14155550102", "Paul Gomes")]
+    {
+        let out = t.send(&db, &provider, phone, "hi").await;
+        sqlx::query("UPDATE contacts SET name = $2 WHERE id = $1")
+            .bind(out.contact_id)
+            .bind(name)
+            .execute(&db)
+            .await
+            .unwrap();
+        ids.push(ConversationId(out.conversation_id));
+    }
+    assert_eq!(list(&db, &t, search("pablo gomez")).await, [ids[0]], "typed without the accent");
+    assert_eq!(list(&db, &t, search("GÓMEZ")).await, [ids[0]], "typed with it, in capitals");
+    assert_eq!(list(&db, &t, search("zoe")).await, [ids[1]]);
+    assert_eq!(list(&db, &t, search("lukasz")).await, [ids[1]], "a letter with a stroke folds too");
+    assert!(list(&db, &t, search("gomezz")).await.is_empty());
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn clearing_the_search_restores_the_full_list(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     sidebar(&db, &t).await;

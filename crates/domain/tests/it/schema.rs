@@ -149,6 +149,35 @@ async fn the_conversation_list_walks_its_keyset_index_in_order(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_name_search_uses_the_folded_trigram_index(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    sqlx::query(
+        "INSERT INTO contacts (id, company_id, phone, name) \
+         SELECT gen_random_uuid(), $1, '+1415' || lpad(g::text, 7, '0'), 'Contact Núñez ' || g \
+           FROM generate_series(1, 3000) g",
+    )
+    .bind(t.company.0)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE contacts").execute(&db).await.unwrap();
+    // The contact lookup of `list_conversations` for a term of 3+ characters.
+    let p = plan(
+        &db,
+        &format!(
+            "SELECT s.id FROM contacts s WHERE s.company_id = '{}' \
+               AND (inbox_fold(s.name) LIKE inbox_fold('%gomez 17%') \
+                    OR inbox_fold(s.username) LIKE inbox_fold('%gomez 17%'))",
+            t.company
+        ),
+    )
+    .await;
+    assert!(p.contains("contacts_name_trgm"), "{p}");
+    assert!(p.contains("contacts_username_trgm"), "{p}");
+    assert!(!p.contains("Seq Scan"), "{p}");
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn a_status_update_looks_its_message_up_by_id_while_many_are_in_flight(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let provider = inbox_domain::provider::ScriptedProvider::accepting();
