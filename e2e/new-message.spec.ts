@@ -73,32 +73,61 @@ test('sending shows a spinner, then the modal closes, the chat opens at the top 
   await expect(page).toHaveURL(/\?c=[0-9a-f-]{36}/);
 });
 
-test('a refused send shows the error, keeps the modal open with the input, and can be retried', async ({ app: page }) => {
+test('a send WhatsApp refuses closes onto its chat with one failed message, retried there in place', async ({ app: page }) => {
+  // Sandbox: a number ending in 0001 is refused the first time, accepted after.
+  const phone = freshPhone().digits.slice(0, -4) + '0001';
   await newChat(page).click();
   const dialog = page.getByRole('dialog', { name: 'New chat' });
-  // The sandbox refuses numbers ending in 0000 for good.
-  await dialog.getByLabel('Phone number').fill('+1 415 555 0000');
+  await dialog.getByLabel('Phone number').fill(`+${phone}`);
   await dialog.getByLabel('Message').fill('Will this arrive?');
   await dialog.getByRole('button', { name: 'Send' }).click();
-  await expect(dialog.getByRole('alert')).toContainText(/not a WhatsApp number|Undeliverable/);
-  await expect(dialog).toBeVisible();
-  await expect(dialog.getByLabel('Phone number')).toHaveValue('+1 415 555 0000');
-  await expect(dialog.getByLabel('Message')).toHaveValue('Will this arrive?');
-  // The failed message's chat exists now (stored as failed, retryable there).
-  await expect(row(page, /0000/)).toBeVisible();
+  // The message exists: the dialog closes onto its chat, the failure and
+  // Retry are on the bubble, as for any failed send.
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('alert').getByText('Failed to send message.')).toBeVisible();
+  const r = row(page, new RegExp(`${phone.slice(4, 7)}\\D?0001`));
+  await expect(r).toHaveAttribute('aria-selected', 'true');
+  const bubble = page.getByRole('main').getByRole('log').locator('.msg.out', { hasText: 'Will this arrive?' });
+  await expect(bubble).toHaveCount(1);
+  await expect(bubble).toHaveAttribute('data-status', 'failed');
+  await expect(bubble).toContainText(/Not delivered: .*refused the first time/);
+  await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
+  await expect(bubble).toHaveAttribute('data-status', /^(sent|delivered|read)$/);
+  // One message, sent in place: no second one was made.
+  const list = await (await page.request.get(`${baseUrl()}/api/conversations?search=${phone.slice(-7)}`)).json();
+  const id = list.conversations[0].id;
+  const messages = await (await page.request.get(`${baseUrl()}/api/conversations/${id}/messages`)).json();
+  expect(messages.messages.map((m) => m.content)).toEqual(['Will this arrive?']);
+});
 
-  // The network drops once: the error says so; the next try goes through.
+test('a send that gets no answer keeps the modal open with the input, and Try again goes through', async ({ app: page }) => {
+  await newChat(page).click();
+  const dialog = page.getByRole('dialog', { name: 'New chat' });
   const phone = freshPhone();
   await dialog.getByLabel('Phone number').fill(phone.e164);
+  await dialog.getByLabel('Message').fill('Will this arrive?');
+  // The network drops once: the error says so; the next try goes through.
   await page.route('**/api/messages', (route) => route.abort('connectionreset'), { times: 1 });
-  await dialog.getByRole('button', { name: /Send|Try again/ }).click();
+  await dialog.getByRole('button', { name: 'Send' }).click();
   await expect(dialog.getByRole('alert')).toContainText('No connection to the server');
+  await expect(dialog.getByLabel('Phone number')).toHaveValue(phone.e164);
   await expect(dialog.getByLabel('Message')).toHaveValue('Will this arrive?');
   await dialog.getByRole('button', { name: 'Try again' }).click();
   await expect(dialog).toBeHidden();
   await expect(row(page, new RegExp(phone.e164.slice(-4)))).toHaveAttribute('aria-selected', 'true');
 });
 
+test("the New chat hint's example number is one the form accepts", async ({ app: page }) => {
+  await newChat(page).click();
+  const dialog = page.getByRole('dialog', { name: 'New chat' });
+  const hint = (await dialog.getByText(/With the country code, e\.g\./).textContent()) ?? '';
+  const example = hint.replace(/.*e\.g\.\s*/, '').trim();
+  expect(example).toMatch(/^\+\d[\d ]+$/);
+  await dialog.getByLabel('Phone number').fill(example);
+  await dialog.getByLabel('Phone number').blur();
+  await expect(dialog.locator('.ok-msg')).toBeVisible();
+  await expect(dialog.locator('.err-msg')).toHaveCount(0);
+});
 test('emoji and a 4096-character message arrive intact; 4097 characters cannot be sent', async ({ app: page }) => {
   const phone = freshPhone();
   await newChat(page).click();

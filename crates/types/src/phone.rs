@@ -66,6 +66,10 @@ impl E164Phone {
 impl E164Phone {
     /// The fewest digits we accept, country code included.
     pub const MIN_DIGITS: usize = 7;
+    /// The number hints show as an example of what to type: one this
+    /// validator accepts under the strictest rule (a test checks), unlike
+    /// the UK's +44 7700 900xxx drama range, which it refuses.
+    pub const EXAMPLE: &'static str = "+44 7911 123456";
     /// How a refusal by [`NumberRule::Valid`] starts: a number the company's
     /// [`NumberRule::Possible`] may still accept.
     pub const NOT_IN_PLAN: &'static str = "Not a valid phone number for its country";
@@ -337,5 +341,11 @@ mod tests {
                 prop_assert!(p.as_str().len() <= 16);
             }
         }
+    }
+
+    #[test]
+    fn the_example_number_hints_show_is_accepted() {
+        let p = E164Phone::parse_with_rule(E164Phone::EXAMPLE, None, NumberRule::Valid).unwrap();
+        assert_eq!(p.as_str(), "+447911123456");
     }
 }

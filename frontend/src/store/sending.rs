@@ -184,23 +184,30 @@ impl Store {
     /// The new-message modal's send. The caller shows errors itself.
     pub async fn send_new(self, phone: String, text: String, key: Uuid) -> Result<SendNewMessageOutput, ApiError> {
         let res = api::send_new_message(&phone, &text, key).await;
-        match &res {
-            Ok(out) => {
-                // Show the chat with the new message at the top of the list.
-                if self.archived_view.get_untracked() {
-                    self.archived_view.set(false);
-                }
-                self.reload_list();
-                self.selected.set(Some(out.conversation_id));
-                prefs::save(self.view(), true);
-                self.open(out.conversation_id);
+        // Show the chat with the new message at the top of the list, also
+        // when WhatsApp refused it: the failed bubble carries the reason and
+        // Retry.
+        let stored = match &res {
+            Ok(out) => Some(out.conversation_id),
+            Err(e) if self.expired(e) => None,
+            Err(e) => e.message_id().and(e.conversation_id()),
+        };
+        if let Some(conversation) = stored {
+            if self.archived_view.get_untracked() {
+                self.archived_view.set(false);
             }
-            Err(e) => {
-                if !self.expired(e) && e.conversation_id().is_some() {
-                    // A failed send still created the chat: show it.
-                    self.reload_list();
-                }
-            }
+            self.reload_list();
+            self.selected.set(Some(conversation));
+            prefs::save(self.view(), true);
+            self.open(conversation);
+        } else if res.as_ref().is_err_and(|e| !self.expired(e) && e.conversation_id().is_some()) {
+            // A failed send still created the chat: list it.
+            self.reload_list();
+        }
+        if let (Err(e), Some(_)) = (&res, stored)
+            && let Some(id) = e.message_id()
+        {
+            self.send_failed_toast(id);
         }
         res
     }

@@ -84,6 +84,14 @@ pub fn NewChatModal() -> impl IntoView {
                     store.toast(kind, msg);
                 }
                 Err(e) => {
+                    // The message exists (stored, then refused by WhatsApp):
+                    // like any failed send it is retried in place, from its
+                    // bubble, which `send_new` has opened. Sending from here
+                    // again would make a second message.
+                    if e.message_id().is_some() && e.conversation_id().is_some() {
+                        store.modal.set(None);
+                        return;
+                    }
                     // An answer came: the next attempt is a new message.
                     if matches!(e, crate::api::ApiError::Server { .. }) {
                         key.set_value(Uuid::new_v4());
@@ -155,7 +163,10 @@ pub fn NewChatModal() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            _ => view! { <p class="hint">"With the country code, e.g. +44 7700 900123"</p> }.into_any(),
+                            _ => {
+                                let hint = format!("With the country code, e.g. {}", E164Phone::EXAMPLE);
+                                view! { <p class="hint">{hint}</p> }.into_any()
+                            }
                         }}
                     </div>
                 </div>
