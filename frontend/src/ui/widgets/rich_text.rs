@@ -6,10 +6,10 @@ use crate::rich_text::{self, Span};
 
 /// The message `text` with its links and WhatsApp formatting, built as
 /// elements and text nodes from [`rich_text::parse`] (the text is never
-/// HTML).
+/// HTML). `dir="auto"` lays a right-to-left message out right to left.
 #[component]
 pub fn RichText(text: String) -> impl IntoView {
-    view! { <span class="text">{views(rich_text::parse(&text))}</span> }
+    view! { <span class="text" dir="auto">{views(rich_text::parse(&text))}</span> }
 }
 
 fn views(spans: Vec<Span>) -> Vec<AnyView> {
