@@ -24,9 +24,9 @@
 //! other scheme is ever a link. Punctuation at a link's end is not part of
 //! it, but a closing bracket that balances one inside the link is.
 //!
-//! The parse is linear in the text's length: the next closing marker of
-//! each kind is looked up in tables built once, not searched for again at
-//! every opening marker.
+//! Where each marker and code span could close is looked up in tables
+//! built once, not searched for again at every opening marker, so a long
+//! text full of markers that never close still takes one pass.
 
 /// A piece of a message's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +60,8 @@ const MARKERS: [char; 3] = ['*', '_', '~'];
 /// Punctuation that ends a sentence rather than a link.
 const TRAILING: &[char] = &['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~', '…', '。', '、', '，', '！', '？'];
 
-/// A character or something already parsed that formatting treats as one
-/// opaque piece (a link, code, monospace).
+/// A character, or a piece that formatting treats as one opaque unit (a
+/// link, code, monospace, or a run of backticks that opened nothing).
 #[derive(Debug)]
 enum Item {
     Char(char),
@@ -298,7 +298,7 @@ impl Atoms {
             }
         }
         // The longest that is a number: a longer run of digits may be a
-        // number followed by other numbers ("+49 151 12345678 2 items").
+        // number followed by other numbers ("+49 151 12345678 2024").
         let &(end, _) =
             ends.iter().rev().find(|&&(end, digits)| (8..=15).contains(&digits) && is_boundary(self.get(end)))?;
         let text = self.text(i, end);
