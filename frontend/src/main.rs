@@ -8,6 +8,7 @@ mod icons;
 mod live;
 mod merge;
 mod prefs;
+mod rich_text;
 mod store;
 mod ui;
 

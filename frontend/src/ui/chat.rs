@@ -17,6 +17,7 @@ use crate::store::{Load, Modal, Store};
 use crate::ui::widgets::avatar::Avatar;
 use crate::ui::widgets::menu::{DotsMenu, Item};
 use crate::ui::widgets::new_chat::NewChatButton;
+use crate::ui::widgets::rich_text::RichText;
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const NEAR_BOTTOM: i32 = 60;
@@ -311,7 +312,7 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
     let status = m.dto.status;
     let body = match format::placeholder(&m.dto.payload) {
         Some(p) => view! { <Placeholder p=p /> }.into_any(),
-        None => view! { <span class="text">{m.dto.content.clone()}</span> }.into_any(),
+        None => view! { <RichText text=m.dto.content.clone() /> }.into_any(),
     };
     let class = match (out, first) {
         (true, true) => "msg out first",
@@ -367,7 +368,7 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
 fn Placeholder(p: format::Placeholder) -> impl IntoView {
     view! {
         <span class="kind">{icon(p.icon)}<span class="kind-label">{p.label}</span></span>
-        {p.caption.map(|c| view! { <span class="text">{c}</span> })}
+        {p.caption.map(|c| view! { <RichText text=c /> })}
     }
 }
 

@@ -449,7 +449,7 @@ fn Row(c: ConversationDto, index: usize, kbd: Signal<bool>) -> impl IntoView {
                     <span class="time" title=format::full(c.last_message_time)>{time}</span>
                 </div>
                 <div class="row-bot">
-                    <span class="preview">{preview_mark}<span class="txt">{preview}</span></span>
+                    <span class="preview">{preview_mark}<span class="txt" dir="auto">{preview}</span></span>
                     <span class="row-icons">
                         {c.is_favorite.then(|| view! { <span class="fav" title="Favorite">{icon(Icon::Star)}</span> })}
                         {(unread > 0)

@@ -5,3 +5,4 @@ pub mod avatar;
 pub mod dialog;
 pub mod menu;
 pub mod new_chat;
+pub mod rich_text;
