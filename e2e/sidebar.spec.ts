@@ -94,6 +94,19 @@ test('search asks the server after typing, Esc and the X clear it, and it combin
   await expect(page.getByRole('listbox').getByRole('option')).toHaveCount(1);
 });
 
+test('search ignores accents and case: "pablo gomez" finds Pablo Gómez', async ({ app: page, tenant }) => {
+  await inbound(page.request, tenant, freshPhone().digits, 'Hola, ¿tienen talla M?', 'Pablo Gómez');
+  await inbound(page.request, tenant, freshPhone().digits, 'Hi', 'Paula Gomes');
+  await expect(row(page, /Pablo Gómez/)).toBeVisible();
+  const search = page.getByRole('searchbox', { name: 'Search chats' });
+  await search.fill('pablo gomez');
+  await expect(page.getByRole('listbox').getByRole('option')).toHaveCount(1);
+  await expect(row(page, /Pablo Gómez/)).toBeVisible();
+  await search.fill('GÓMEZ');
+  await expect(page.getByRole('listbox').getByRole('option')).toHaveCount(1);
+  await expect(row(page, /Pablo Gómez/)).toBeVisible();
+});
+
 test('archiving moves the chat into Archived; it comes back when unarchived', async ({ app: page, tenant }) => {
   await threeChats(page, tenant);
   await row(page, /Carla Mendes/).click();
