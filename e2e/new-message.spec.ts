@@ -70,6 +70,8 @@ test('sending shows a spinner, then the modal closes, the chat opens at the top 
   await expect(first).toContainText(phone.e164.slice(-4));
   await expect(first).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('main').locator('.msg.out').last()).toContainText('Your order is ready 🎉');
+  // The agent who starts a chat takes it.
+  await expect(page.getByRole('button', { name: 'Assigned to Ana Agent. Change assignee' })).toBeVisible();
   await expect(page).toHaveURL(/\?c=[0-9a-f-]{36}/);
 });
 

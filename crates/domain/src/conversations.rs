@@ -64,20 +64,21 @@ pub async fn upsert(
     contact_id: ContactId,
     actor: Option<UserId>,
     last: Option<LastMessage<'_>>,
+    assign_if_unassigned: Option<UserId>,
 ) -> Result<(Conversation, Ensured), sqlx::Error> {
     // `created_at = now()` is true for a row made (or brought back) by this
     // transaction: that is what callers report as a created conversation.
     let row: UpsertRow = sqlx::query_as(concat!(
         "INSERT INTO conversations AS c (id, company_id, contact_id, last_message_id, last_message_preview, \
-                                         last_message_time, unread_count, created_by, updated_by) \
-         VALUES ($1, $2, $3, $5, $6, clock_timestamp(), $7, $4, $4) \
+                                         last_message_time, unread_count, created_by, updated_by, assigned_to_user_id) \
+         VALUES ($1, $2, $3, $5, $6, clock_timestamp(), $7, $4, $4, $8) \
          ON CONFLICT (company_id, contact_id) DO UPDATE SET \
            is_active = true, \
            created_at = CASE WHEN c.is_active THEN c.created_at ELSE now() END, \
            unread_count = CASE WHEN c.is_active THEN c.unread_count ELSE 0 END + EXCLUDED.unread_count, \
            is_favorite = c.is_favorite AND c.is_active, \
            is_archived = c.is_archived AND c.is_active, \
-           assigned_to_user_id = CASE WHEN c.is_active THEN c.assigned_to_user_id END, \
+           assigned_to_user_id = COALESCE(CASE WHEN c.is_active THEN c.assigned_to_user_id END, $8), \
            last_message_id = CASE WHEN EXCLUDED.last_message_id IS NOT NULL THEN EXCLUDED.last_message_id \
                                   WHEN c.is_active THEN c.last_message_id END, \
            last_message_preview = CASE WHEN EXCLUDED.last_message_id IS NOT NULL THEN EXCLUDED.last_message_preview \
@@ -97,6 +98,7 @@ pub async fn upsert(
     .bind(last.map(|l| l.id.0))
     .bind(last.map(|l| l.preview))
     .bind(last.map_or(0, |l| l.unread_increment))
+    .bind(assign_if_unassigned.map(|u| u.0))
     .fetch_one(conn)
     .await?;
     let ensured = if row.created { Ensured::Created } else { Ensured::Found };
@@ -122,7 +124,7 @@ pub async fn ensure(
     .await?;
     match found {
         Some(c) => Ok((c, Ensured::Found)),
-        None => upsert(conn, company_id, contact_id, actor, None).await,
+        None => upsert(conn, company_id, contact_id, actor, None, None).await,
     }
 }
 

@@ -126,9 +126,10 @@ pub async fn record_inbound_message_in(
     // A system line is news about the customer, not a message to answer.
     let unread_increment = if m.content.kind() == MessageKind::System { 0 } else { 1 };
     let last = LastMessage { id: message_id, preview: &preview, unread_increment };
-    let (conversation, conversation_ensured) = conversations::upsert(&mut tx, company_id, contact.id, None, Some(last))
-        .await
-        .map_err(DomainError::ConversationCreateFailed)?;
+    let (conversation, conversation_ensured) =
+        conversations::upsert(&mut tx, company_id, contact.id, None, Some(last), None)
+            .await
+            .map_err(DomainError::ConversationCreateFailed)?;
     let conversation_id = ConversationId(conversation.id);
     let new = NewMessage {
         id: message_id,

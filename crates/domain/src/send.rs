@@ -100,10 +100,16 @@ async fn send(
 
     let message_id = MessageId::new();
     let preview = text.preview(PREVIEW_CHARS);
+    // An agent who starts a chat (New chat: a send to a number) takes it,
+    // unless someone has it already.
+    let starts_chat = match recipient {
+        Recipient::Phone(_) => actor.user_id,
+        Recipient::Conversation(_) => None,
+    };
     let last = LastMessage { id: message_id, preview: &preview, unread_increment: 0 };
     let (conversation, ensured) = timed(
         Operation::EnsureConversation,
-        conversations::upsert(&mut tx, company_id, contact_id, actor.user_id, Some(last)),
+        conversations::upsert(&mut tx, company_id, contact_id, actor.user_id, Some(last), starts_chat),
     )
     .await
     .map_err(DomainError::ConversationCreateFailed)?;

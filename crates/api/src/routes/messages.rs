@@ -11,7 +11,9 @@ use crate::routes::{limit_sends, own_company, send_answer};
 use crate::state::AppState;
 
 /// Send a message to a phone number, creating the contact and conversation
-/// when needed (plan 6.2).
+/// when needed (plan 6.2). The caller takes the conversation (it is
+/// assigned to them) unless it already has an assignee, as an agent who
+/// starts a chat does.
 #[utoipa::path(
     post, path = "/api/messages", tag = "messages",
     request_body = SendNewMessageRequest,

@@ -122,23 +122,24 @@ async fn an_idle_stream_gets_keep_alive_comments(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
-async fn an_agents_browser_session_can_subscribe_and_sees_a_colleagues_assignment(db: PgPool) {
+async fn an_agents_browser_session_can_subscribe_and_sees_a_chat_change_hands(db: PgPool) {
     let app = TestApp::spawn(db).await;
     app.meta_accepts().await;
+    // The agent who starts a chat takes it.
     let sent = app.send_as_a("+14155550100", "Needs an owner").await;
     let conversation = sent["conversationId"].as_str().unwrap().to_owned();
     let browser = app.browser_as_a().await;
     let mut stream = SseClient::open(browser.get(app.url("/api/events"))).await;
     let res = app
         .as_a(Method::PUT, &format!("/api/conversations/{conversation}/assignee"))
-        .json(&json!({"userId": app.a.agent.id.0}))
+        .json(&json!({"userId": null}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     let e = stream.expect("conversation.updated", WAIT).await;
     assert_eq!(e.data["id"], conversation);
-    assert_eq!(e.data["assignedToUserId"], json!(app.a.agent.id.0));
+    assert_eq!(e.data["assignedToUserId"], json!(null));
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

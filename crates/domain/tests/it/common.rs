@@ -48,6 +48,18 @@ impl Tenant {
         Tenant { company, agent }
     }
 
+    /// A second agent of the company.
+    pub async fn colleague(db: &PgPool, t: &Tenant) -> inbox_types::UserId {
+        let email = format!("colleague-{}@acme.test", t.company);
+        let user = NewUser {
+            email: &email,
+            display_name: "Colleague",
+            password: Password::new("password-123").unwrap(),
+            role: Role::Agent,
+        };
+        users::create(db, t.company, user).await.unwrap().id
+    }
+
     pub fn actor(&self) -> Actor {
         Actor { company_id: self.company, user_id: Some(self.agent.id) }
     }

@@ -61,7 +61,7 @@ async fn received(db: &PgPool, company: CompanyId, contact: ContactId, wamid: &s
     let mut tx = db.begin().await.unwrap();
     let id = MessageId::new();
     let last = LastMessage { id, preview: text, unread_increment: 1 };
-    let (conv, _) = conversations::upsert(&mut tx, company, contact, None, Some(last)).await.unwrap();
+    let (conv, _) = conversations::upsert(&mut tx, company, contact, None, Some(last), None).await.unwrap();
     let new = NewMessage {
         id,
         company_id: company,

@@ -63,7 +63,9 @@ async fn assigning_to_a_user_of_another_company_or_an_inactive_user_is_not_found
     assert_eq!(e.code(), ErrorCode::NotFound);
     let e = conversations::assign_conversation(&db, a.company, conv, Some(UserId::new()), None).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound);
-    assert_eq!(conversations::get_conversation(&db, a.company, conv).await.unwrap().assigned_to_user_id, None);
+    // Still the agent who started it.
+    let kept = conversations::get_conversation(&db, a.company, conv).await.unwrap().assigned_to_user_id;
+    assert_eq!(kept, Some(a.agent.id.0));
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]

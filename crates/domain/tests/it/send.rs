@@ -339,3 +339,49 @@ async fn a_provider_answer_overtaken_by_a_webhook_does_not_move_the_message_back
     messages::update_message_status(&mut conn, t.company, id, MessageStatus::Sent, &update).await.unwrap();
     assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, MessageStatus::Read);
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn an_agent_who_starts_a_chat_takes_it_unless_someone_has_it(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let provider = ScriptedProvider::accepting();
+    let assignee = |out: &send::Sent| {
+        let id = ConversationId(out.conversation_id);
+        let db = db.clone();
+        let company = t.company;
+        async move { conversations::get_conversation(&db, company, id).await.unwrap().assigned_to_user_id }
+    };
+    // New chat: the agent takes it.
+    let started = t.send(&db, &provider, "+14155550100", "Hello").await;
+    assert_eq!(assignee(&started).await, Some(t.agent.id.0));
+
+    // A chat a customer started stays unassigned when answered in it...
+    let inbound = common_inbound(&t, &db, "14155550101").await;
+    let text = MessageText::parse("Hi!").unwrap();
+    let out = send::send_in_conversation(&db, &provider, t.actor(), inbound, &text, None).await.unwrap();
+    assert_eq!(assignee(&out).await, None);
+    // ...and New chat to its number takes it, since nobody has it.
+    let again = t.send(&db, &provider, "+14155550101", "About your order").await;
+    assert_eq!(assignee(&again).await, Some(t.agent.id.0));
+
+    // Someone else's chat stays theirs.
+    let colleague = Tenant::colleague(&db, &t).await;
+    let theirs = t.send(&db, &provider, "+14155550102", "first").await;
+    let id = ConversationId(theirs.conversation_id);
+    conversations::assign_conversation(&db, t.company, id, Some(colleague), None).await.unwrap();
+    let out = t.send(&db, &provider, "+14155550102", "second").await;
+    assert_eq!(assignee(&out).await, Some(colleague.0));
+
+    // An API send without a user (none today) would assign nobody: the rule
+    // is the actor's, not the endpoint's.
+    let anonymous = Actor { company_id: t.company, user_id: None };
+    let out = send::send_new_message(&db, &provider, anonymous, &new_message("+14155550103", "hi")).await.unwrap();
+    assert_eq!(assignee(&out).await, None);
+}
+
+async fn common_inbound(t: &Tenant, db: &PgPool, wa_id: &str) -> ConversationId {
+    let m = inbound_text(wa_id, &format!("wamid.{wa_id}"), "Hello?", None);
+    match inbox_domain::inbound::record_inbound_message(db, t.company, &m).await.unwrap() {
+        inbox_domain::inbound::InboundOutcome::Recorded { conversation_id, .. } => conversation_id,
+        other => panic!("{other:?}"),
+    }
+}
