@@ -159,7 +159,9 @@ pub struct ClaimedRetry {
 }
 
 /// Takes a retryable (failed) outbound message back to `sending`, clearing
-/// its error and counting the attempt; `None` when it is not one.
+/// its error; `None` when it is not one. An agent's retry starts a fresh
+/// series of attempts (this one is the first): the automatic ones of the
+/// earlier series may all have been used up.
 pub async fn claim_retry(
     db: impl PgExecutor<'_>,
     company_id: CompanyId,
@@ -169,7 +171,7 @@ pub async fn claim_retry(
     debug_assert!(MessageStatus::retryable().iter().all(|from| from.can_move_to(MessageStatus::Sending)));
     Ok(sqlx::query_as(
         "UPDATE messages SET status = $4, error_code = NULL, error_message = NULL, \
-                attempts = attempts + 1, updated_at = now(), updated_by = COALESCE($3, updated_by) \
+                attempts = 1, next_attempt_at = NULL, updated_at = now(), updated_by = COALESCE($3, updated_by) \
           WHERE company_id = $1 AND id = $2 AND status = ANY($5) AND direction = 'outbound' AND is_active \
          RETURNING conversation_id, contact_id, channel_id, content, created_at",
     )

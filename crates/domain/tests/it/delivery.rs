@@ -99,6 +99,32 @@ async fn a_retry_waits_as_long_as_the_provider_asks(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_manual_retry_after_the_automatic_attempts_ran_out_gets_attempts_of_its_own(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let attempts = inbox_domain::provider::RetryPolicy::default().max_attempts as usize;
+    // Every automatic attempt fails, then the agent's retry fails
+    // transiently too: it is retried automatically, not failed at once.
+    let provider = ScriptedProvider::answering(
+        (0..=attempts).map(|i| Err(ProviderError::transient(Some("130429"), format!("busy {i}")))),
+    );
+    let out = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    let id = MessageId(out.message_id);
+    for _ in 1..attempts {
+        make_due(&db, id).await;
+        send::run_due_retries(&db, &provider, 10).await.unwrap();
+    }
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, MessageStatus::Failed);
+
+    let retried = send::retry_failed_message(&db, &provider, t.actor(), id).await.unwrap();
+    assert_eq!(retried.message.status, MessageStatus::Sending, "scheduled for an automatic retry again");
+    assert!(next_attempt_in(&db, id).await.is_some());
+    make_due(&db, id).await;
+    send::run_due_retries(&db, &provider, 10).await.unwrap();
+    assert_eq!(provider.calls().len(), attempts + 2, "its own series: the retry and an automatic one");
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().status, MessageStatus::Sent);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn when_the_attempts_run_out_the_message_fails_with_the_last_error(db: PgPool) {
     let t = Tenant::new(&db, "Acme").await;
     let attempts = inbox_domain::provider::RetryPolicy::default().max_attempts as usize;
