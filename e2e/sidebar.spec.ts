@@ -132,6 +132,23 @@ test('archiving moves the chat into Archived; it comes back when unarchived', as
   await expect(page.getByRole('listbox', { name: 'Archived chats' }).or(page.getByText('No archived chats.'))).toBeVisible();
 });
 
+test('Undo on the "Chat archived" toast brings the chat back to the list', async ({ app: page, tenant }) => {
+  await threeChats(page, tenant);
+  await row(page, /Bruno Costa/).click();
+  await page.getByRole('button', { name: 'Chat menu' }).click();
+  await page.getByRole('menuitem', { name: 'Archive chat' }).click();
+  const toast = page.getByRole('status').filter({ hasText: 'Chat archived' });
+  await expect(toast).toBeVisible();
+  await expect(row(page, /Bruno Costa/)).toHaveCount(0);
+  await toast.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByRole('status').getByText('Chat unarchived')).toBeVisible();
+  await expect(row(page, /Bruno Costa/)).toBeVisible();
+  await expect(page.getByRole('button', { name: /Archived/ })).toHaveCount(0);
+  // The server has it unarchived too.
+  await page.reload();
+  await expect(row(page, /Bruno Costa/)).toBeVisible();
+});
+
 test('the list loads the next page near its end and stops at the last one', async ({ page }) => {
   // The demo company: 170 chats, 12 of them archived.
   await signIn(page, 'ana@demo.test', 'demo-password');

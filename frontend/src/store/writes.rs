@@ -39,6 +39,25 @@ impl Store {
         self.toast(ToastKind::Error, format!("Could not {what}. {}", e.message()));
     }
 
+    /// The archive toast's Undo: the row has left the list being looked at,
+    /// so the chat is unarchived on the server and the list fetched again.
+    fn undo_archive(self, id: Uuid) {
+        self.begin_write();
+        spawn_local(async move {
+            let res = api::change(id, Change::Unarchive).await;
+            self.end_write();
+            match res {
+                Ok(dto) => {
+                    self.replace(dto);
+                    self.refresh_all();
+                    self.toast(ToastKind::Info, "Chat unarchived");
+                }
+                Err(e) if self.expired(&e) => {}
+                Err(e) => self.toast(ToastKind::Error, format!("Could not unarchive the chat. {}", e.message())),
+            }
+        });
+    }
+
     /// Read, archive, unarchive, favorite, unfavorite, clear: optimistic, with
     /// rollback and a toast when the server refuses.
     pub fn change(self, id: Uuid, change: Change) {
@@ -59,7 +78,10 @@ impl Store {
                 Ok(dto) => {
                     self.replace(dto);
                     match change {
-                        Change::Archive => self.toast(ToastKind::Info, "Chat archived"),
+                        Change::Archive => {
+                            let undo = Callback::new(move |()| self.undo_archive(id));
+                            self.toast_with(ToastKind::Info, "Chat archived", Some(("Undo".to_owned(), undo)));
+                        }
                         Change::Unarchive => self.toast(ToastKind::Info, "Chat unarchived"),
                         Change::Clear => self.toast(ToastKind::Info, "Chat cleared"),
                         _ => {}
