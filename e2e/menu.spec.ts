@@ -94,3 +94,21 @@ test('Delete chat asks first, then removes the chat for good', async ({ app: pag
   await page.reload();
   await expect(page.getByText('No conversations. Start a new chat with the + button.')).toBeVisible();
 });
+
+test('Mark as unread closes the chat and shows it unread until opened again; Ctrl+Alt+Shift+U does it from the keyboard', async ({ app: page, tenant }) => {
+  await openChat(page, tenant, 'Greta Lind');
+  await expect(row(page, 'Greta Lind').locator('.badge')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Chat menu' }).click();
+  await page.getByRole('menu', { name: 'Chat menu' }).getByRole('menuitem', { name: 'Mark as unread' }).click();
+  await expect(page.getByRole('main', { name: 'No chat open' })).toBeVisible();
+  await expect(row(page, /Greta Lind, 1 unread/)).toBeVisible();
+  // Kept by the server.
+  await page.reload();
+  await expect(row(page, /Greta Lind, 1 unread/)).toBeVisible();
+  // Opening it reads it; the shortcut marks it unread again.
+  await row(page, /Greta Lind/).click();
+  await expect(row(page, 'Greta Lind').locator('.badge')).toHaveCount(0);
+  await page.keyboard.press('Control+Alt+Shift+KeyU');
+  await expect(page.getByRole('main', { name: 'No chat open' })).toBeVisible();
+  await expect(row(page, /Greta Lind, 1 unread/)).toBeVisible();
+});

@@ -193,6 +193,7 @@ pub async fn retry(message: Uuid) -> ApiResult<SendNewMessageOutput> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Read,
+    Unread,
     Archive,
     Unarchive,
     Favorite,
@@ -204,6 +205,7 @@ impl Change {
     fn path(self) -> &'static str {
         match self {
             Change::Read => "read",
+            Change::Unread => "unread",
             Change::Archive => "archive",
             Change::Unarchive => "unarchive",
             Change::Favorite => "favorite",

@@ -376,6 +376,27 @@ pub async fn mark_conversation_read(
     Ok(())
 }
 
+/// Mark as unread, as WhatsApp has it: the chat shows unread again (at
+/// least one) until someone opens it; the messages keep their status.
+#[tracing::instrument(skip(db))]
+pub async fn mark_conversation_unread(
+    db: &PgPool,
+    company_id: CompanyId,
+    id: ConversationId,
+    actor: Option<UserId>,
+) -> DomainResult<()> {
+    let mut conn = db.acquire().await?;
+    update_one(
+        &mut conn,
+        "UPDATE conversations SET unread_count = GREATEST(unread_count, 1), updated_at = now(), updated_by = $3 \
+         WHERE company_id = $1 AND id = $2 AND is_active",
+        company_id,
+        id,
+        actor,
+    )
+    .await
+}
+
 /// `assignConversationToUser`: `None` unassigns. The user must be an active
 /// user of the same company; any other id is NOT_FOUND for the user.
 #[tracing::instrument(skip(db))]

@@ -72,6 +72,7 @@ pub(super) fn apply_change(
     };
     match change {
         Change::Read => patch(list, chat, &|c| c.unread_count = 0),
+        Change::Unread => patch(list, chat, &|c| c.unread_count = c.unread_count.max(1)),
         Change::Favorite => patch(list, chat, &|c| c.is_favorite = true),
         Change::Unfavorite => {
             patch(list, chat, &|c| c.is_favorite = false);
@@ -217,6 +218,17 @@ mod tests {
         undo.restore(&mut list, &mut chat);
         assert_eq!(list.items[1].unread_count, 2);
         assert_eq!(chat.conversation.as_ref().unwrap().unread_count, 2);
+    }
+
+    #[test]
+    fn marking_unread_shows_one_unread_keeps_a_higher_count_and_a_refusal_shows_it_read_again() {
+        let (mut list, mut chat) = shown();
+        let undo = apply_change(Change::Unread, id(1), inbox(), &mut list, &mut chat).unwrap();
+        assert_eq!(list.items[0].unread_count, 1);
+        undo.restore(&mut list, &mut chat);
+        assert_eq!(list.items[0].unread_count, 0);
+        apply_change(Change::Unread, id(2), inbox(), &mut list, &mut chat).unwrap();
+        assert_eq!(list.items[1].unread_count, 2, "two unread stay two");
     }
 
     #[test]

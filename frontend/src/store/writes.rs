@@ -39,6 +39,15 @@ impl Store {
         self.toast(ToastKind::Error, format!("Could not {what}. {}", e.message()));
     }
 
+    /// Mark as unread: the open chat closes first, as in WhatsApp (an open
+    /// chat in view is read at once).
+    pub fn mark_unread(self, id: Uuid) {
+        if self.selected.get_untracked() == Some(id) {
+            self.deselect();
+        }
+        self.change(id, Change::Unread);
+    }
+
     /// The archive toast's Undo: the row has left the list being looked at,
     /// so the chat is unarchived on the server and the list fetched again.
     fn undo_archive(self, id: Uuid) {
@@ -90,6 +99,7 @@ impl Store {
                 Err(e) => {
                     let what = match change {
                         Change::Read => "mark the chat as read",
+                        Change::Unread => "mark the chat as unread",
                         Change::Archive => "archive the chat",
                         Change::Unarchive => "unarchive the chat",
                         Change::Favorite => "add the chat to favorites",

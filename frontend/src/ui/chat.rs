@@ -58,9 +58,11 @@ fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
         let Some(id) = id.get() else { return Vec::new() };
         let (unread, favorite, archived) = flags.get();
         let mut v = vec![Item::new("Assign to user…", move || store.modal.set(Some(Modal::Assign)))];
-        if unread {
-            v.push(Item::new("Mark as read", move || store.change(id, Change::Read)));
-        }
+        v.push(if unread {
+            Item::new("Mark as read", move || store.change(id, Change::Read))
+        } else {
+            Item::new("Mark as unread", move || store.mark_unread(id))
+        });
         v.push(if favorite {
             Item::new("Remove from favorites", move || store.change(id, Change::Unfavorite))
         } else {

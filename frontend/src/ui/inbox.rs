@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::api::Change;
 use crate::icons::{Icon, icon};
 use crate::store::{Modal, Store};
 use crate::ui::chat::Chat;
@@ -12,7 +13,8 @@ use crate::ui::sidebar::Sidebar;
 pub fn Inbox() -> impl IntoView {
     let store = expect_context::<Store>();
 
-    // Ctrl+Alt+N: new chat. Ctrl+Alt+/: search. (Esc is handled where it applies.)
+    // Ctrl+Alt+N: new chat. Ctrl+Alt+/: search. Ctrl+Alt+Shift+U: mark the
+    // open chat unread (or read). (Esc is handled where it applies.)
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if !(ev.ctrl_key() && ev.alt_key()) {
             return;
@@ -21,6 +23,16 @@ pub fn Inbox() -> impl IntoView {
             "KeyN" => {
                 ev.prevent_default();
                 store.modal.set(Some(Modal::NewChat));
+            }
+            "KeyU" if ev.shift_key() => {
+                ev.prevent_default();
+                if let Some(c) = store.chat.with_untracked(|c| c.conversation.clone()) {
+                    if c.unread_count > 0 {
+                        store.change(c.id, Change::Read);
+                    } else {
+                        store.mark_unread(c.id);
+                    }
+                }
             }
             "Slash" => {
                 ev.prevent_default();

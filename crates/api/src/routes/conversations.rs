@@ -164,6 +164,13 @@ conversation_action!(
     |db, company, id, actor| conversations::mark_conversation_read(db, company, id, actor)
 );
 conversation_action!(
+    unread,
+    post,
+    "/api/conversations/{id}/unread",
+    "Mark as unread: the chat shows unread (at least 1) until opened again.",
+    |db, company, id, actor| conversations::mark_conversation_unread(db, company, id, actor)
+);
+conversation_action!(
     clear,
     post,
     "/api/conversations/{id}/clear",

@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(conversations::messages)
         .service(conversations::send)
         .service(conversations::read)
+        .service(conversations::unread)
         .service(conversations::assign)
         .service(conversations::clear)
         .service(conversations::delete)

@@ -164,6 +164,9 @@ async fn conversation_actions_change_their_flag_and_answer_the_conversation(db: 
         .unwrap();
     for (action, field, expected) in [
         ("read", "unreadCount", json!(0)),
+        ("unread", "unreadCount", json!(1)),
+        ("unread", "unreadCount", json!(1)),
+        ("read", "unreadCount", json!(0)),
         ("favorite", "isFavorite", json!(true)),
         ("unfavorite", "isFavorite", json!(false)),
         ("archive", "isArchived", json!(true)),
@@ -190,7 +193,7 @@ async fn conversation_actions_refuse_bad_unknown_and_other_companies_ids(db: PgP
     let (_, b) = seeded(&app).await;
     let before: Value = json_of(app.as_b(Method::GET, &format!("/api/conversations/{b}")).send().await.unwrap()).await;
     let unknown = uuid::Uuid::now_v7().to_string();
-    for action in ["read", "favorite", "unfavorite", "archive", "unarchive", "clear"] {
+    for action in ["read", "unread", "favorite", "unfavorite", "archive", "unarchive", "clear"] {
         for (id, status, code) in
             [("123", 400, "VALIDATION_ERROR"), (unknown.as_str(), 404, "NOT_FOUND"), (b.as_str(), 404, "NOT_FOUND")]
         {
