@@ -107,6 +107,32 @@ test('search ignores accents and case: "pablo gomez" finds Pablo Gómez', async 
   await expect(row(page, /Pablo Gómez/)).toBeVisible();
 });
 
+test('keyboard: ArrowDown goes from the search box into the results, Enter opens one, Esc closes the chat', async ({ app: page, tenant }) => {
+  await threeChats(page, tenant);
+  const search = page.getByRole('searchbox', { name: 'Search chats' });
+  await search.fill('costa');
+  await expect(page.getByRole('listbox').getByRole('option')).toHaveCount(1);
+  // Enter in the box opens the first result.
+  await search.press('Enter');
+  await expect(page.getByRole('main', { name: 'Chat with Bruno Costa' })).toBeVisible();
+  // Esc closes the open chat (the search box keeps its own Esc: clearing).
+  await page.getByRole('main').getByLabel('Type a message').focus();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('main', { name: 'No chat open' })).toBeVisible();
+  await search.press('Escape');
+  await expect(search).toHaveValue('');
+  await expect(page.getByRole('listbox').getByRole('option')).toHaveCount(3);
+  // ArrowDown moves into the list; the arrows walk it and Enter opens.
+  await search.focus();
+  await search.press('ArrowDown');
+  const list = page.getByRole('listbox', { name: 'Chats' });
+  await expect(list).toBeFocused();
+  // The first row (Carla, the newest) is active; one down is Bruno.
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('main', { name: 'Chat with Bruno Costa' })).toBeVisible();
+});
+
 test('archiving moves the chat into Archived; it comes back when unarchived', async ({ app: page, tenant }) => {
   await threeChats(page, tenant);
   await row(page, /Carla Mendes/).click();

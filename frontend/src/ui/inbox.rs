@@ -14,8 +14,16 @@ pub fn Inbox() -> impl IntoView {
     let store = expect_context::<Store>();
 
     // Ctrl+Alt+N: new chat. Ctrl+Alt+/: search. Ctrl+Alt+Shift+U: mark the
-    // open chat unread (or read). (Esc is handled where it applies.)
+    // open chat unread (or read). Esc: close the open chat.
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        // Esc closes the open chat, unless a dialog, a menu or the search
+        // box took it first.
+        if ev.key() == "Escape" && !ev.default_prevented() && store.modal.get_untracked().is_none() {
+            if store.selected.get_untracked().is_some() {
+                store.deselect();
+            }
+            return;
+        }
         if !(ev.ctrl_key() && ev.alt_key()) {
             return;
         }

@@ -4,6 +4,7 @@ use inbox_types::dto::ConversationDto;
 use inbox_types::{ConversationFilter, MessageDirection};
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
@@ -119,11 +120,23 @@ fn SearchBox() -> impl IntoView {
                         text.set(v.clone());
                         apply_later(v);
                     }
-                    on:keydown=move |ev| {
-                        if ev.key() == "Escape" {
+                    on:keydown=move |ev| match ev.key().as_str() {
+                        "Escape" => {
                             ev.prevent_default();
                             clear();
                         }
+                        // Into the results, as WhatsApp Web does.
+                        "ArrowDown" => {
+                            ev.prevent_default();
+                            focus_results();
+                        }
+                        "Enter" => {
+                            ev.prevent_default();
+                            if let Some(first) = store.list.with_untracked(|l| l.items.first().map(|c| c.id)) {
+                                store.select(first);
+                            }
+                        }
+                        _ => {}
                     }
                 />
                 <Show when=move || !text.get().is_empty()>
@@ -137,6 +150,17 @@ fn SearchBox() -> impl IntoView {
                 </Show>
             </label>
         </div>
+    }
+}
+
+/// Moves the focus into the list of chats (its first row becomes active).
+fn focus_results() {
+    let list = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(".list [role=listbox]").ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(list) = list {
+        let _ = list.focus();
     }
 }
 
