@@ -208,3 +208,19 @@ test('a photo, a voice message, a document, a location and a reaction show as Wh
   await expect(row(page, /Olu Adeyemi/)).toContainText('Reacted 👍 to a message');
   await page.screenshot({ path: test.info().outputPath('message-kinds.png') });
 });
+
+test('a draft survives a reload and is gone once sent', async ({ app: page, tenant }) => {
+  const phone = freshPhone();
+  await inbound(page.request, tenant, phone.digits, 'Can you check my order?', 'Ines Duarte');
+  await row(page, /Ines Duarte/).click();
+  await composer(page).fill('Let me look it up');
+  await page.reload();
+  await expect(page.getByRole('main', { name: 'Chat with Ines Duarte' })).toBeVisible();
+  await expect(composer(page)).toHaveValue('Let me look it up');
+  await composer(page).press('Enter');
+  await expect(thread(page).locator('.msg.out .text').last()).toHaveText('Let me look it up');
+  await expect(composer(page)).toHaveValue('');
+  await page.reload();
+  await expect(page.getByRole('main', { name: 'Chat with Ines Duarte' })).toBeVisible();
+  await expect(composer(page)).toHaveValue('');
+});

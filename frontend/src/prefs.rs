@@ -89,8 +89,27 @@ pub fn save(v: View, push: bool) {
     }
 }
 
+/// Forgets what this browser kept for the agent (on sign-out): the view and
+/// every draft.
 pub fn forget() {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(KEY);
+    let Some(s) = storage() else { return };
+    let _ = s.remove_item(KEY);
+    let keys: Vec<String> = (0..s.length().unwrap_or(0)).filter_map(|i| s.key(i).ok().flatten()).collect();
+    for key in keys.iter().filter(|k| k.starts_with(DRAFT_PREFIX)) {
+        let _ = s.remove_item(key);
     }
+}
+
+const DRAFT_PREFIX: &str = "inbox.draft.";
+
+/// A chat's unsent text as this browser kept it (it survives a reload).
+pub fn draft(id: Uuid) -> Option<String> {
+    storage()?.get_item(&format!("{DRAFT_PREFIX}{id}")).ok().flatten()
+}
+
+/// Keeps a chat's unsent text; an empty one is forgotten.
+pub fn save_draft(id: Uuid, text: &str) {
+    let Some(s) = storage() else { return };
+    let key = format!("{DRAFT_PREFIX}{id}");
+    let _ = if text.is_empty() { s.remove_item(&key) } else { s.set_item(&key, text) };
 }

@@ -103,11 +103,14 @@ impl Store {
         }
     }
 
+    /// A chat's unsent text: this tab's, else what the browser kept (a
+    /// reload keeps drafts, as WhatsApp Web does).
     pub fn draft(&self, id: Uuid) -> String {
-        self.drafts.with_value(|d| d.get(&id).cloned().unwrap_or_default())
+        self.drafts.with_value(|d| d.get(&id).cloned()).or_else(|| crate::prefs::draft(id)).unwrap_or_default()
     }
 
     pub fn set_draft(&self, id: Uuid, text: String) {
+        crate::prefs::save_draft(id, &text);
         self.drafts.update_value(|d| {
             if text.is_empty() {
                 d.remove(&id);

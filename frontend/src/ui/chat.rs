@@ -412,6 +412,13 @@ fn Composer() -> impl IntoView {
             store.set_draft(id, text.get_untracked());
         }
     });
+    // Kept as it is typed, so a reload finds it.
+    Effect::new(move |_| {
+        let t = text.get();
+        if let Some(id) = chat_id.get_untracked() {
+            store.set_draft(id, t);
+        }
+    });
 
     let chars = move || text.with(|t| t.chars().count());
     let valid = move || text.with(|t| MessageText::parse(t).is_ok());
