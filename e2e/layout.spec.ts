@@ -1,7 +1,7 @@
 // Mobile width, keyboard-only use, and UI state kept in the URL and storage.
 import { test, expect, row, inbound, freshPhone } from './fixtures';
 
-test('below 768px one pane at a time: the list, then the chat with a back arrow', async ({ app: page, tenant }) => {
+test('up to 700px one pane at a time: the list, then the chat with a back arrow', async ({ app: page, tenant }) => {
   await page.setViewportSize({ width: 375, height: 812 });
   const phone = freshPhone();
   await inbound(page.request, tenant, phone.digits, 'Small screen hello', 'Sofía Martínez');
