@@ -181,7 +181,11 @@ for (const size of SIZES) {
         await expect(page.getByRole('main').getByRole('button', { name: 'New chat' })).toBeHidden();
         expect((await sidebar.boundingBox())!.width).toBe(size.width);
       } else {
-        await expect(page.getByRole('main', { name: 'No chat open' })).toBeVisible();
+        // The welcome pane: the shortcuts line keeps its distance from the button.
+        const welcome = page.getByRole('main', { name: 'No chat open' });
+        const button = (await welcome.getByRole('button', { name: 'New chat' }).boundingBox())!;
+        const keys = (await welcome.getByText(/new chat ·/).boundingBox())!;
+        expect(keys.y - (button.y + button.height), 'space between New chat and the shortcuts').toBeGreaterThanOrEqual(16);
       }
       if (size.width === 390) await page.screenshot({ path: test.info().outputPath('list-390.png') });
 
