@@ -15,8 +15,7 @@ use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
 use crate::ui::widgets::avatar::Avatar;
-use crate::ui::widgets::menu::{DotsMenu, Item};
-use crate::ui::widgets::new_chat::NewChatButton;
+use crate::ui::widgets::menu::{Item, MenuButton};
 use crate::ui::widgets::rich_text::RichText;
 
 /// How close to the bottom (px) still counts as "at the bottom".
@@ -112,7 +111,7 @@ fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
             </div>
             <div class="bar-actions">
                 <Show when=move || id.with(Option::is_some)>
-                    <DotsMenu label="Chat menu" items=items />
+                    <MenuButton label="Chat menu" items=items />
                 </Show>
             </div>
         </header>
@@ -435,9 +434,15 @@ fn Composer() -> impl IntoView {
         request_animation_frame(grow);
     };
 
+    // WhatsApp's "+" attaches files. There are none yet: it opens the same
+    // menu greyed out, saying so (docs/frontend.md, "The composer's +").
+    let attach = Signal::derive(|| {
+        vec![Item::unavailable("Document").icon(Icon::Document), Item::unavailable("Photos & videos").icon(Icon::Photo)]
+    });
+
     view! {
         <footer class="composer">
-            <NewChatButton icon=Icon::Plus />
+            <MenuButton label="Attach" icon=Icon::Plus items=attach up=true note="Sending files is coming soon." />
             <div class="field">
                 <textarea
                     rows="1"

@@ -10,7 +10,7 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Live, Load, Modal, Store};
 use crate::ui::widgets::avatar::{Avatar, UserAvatar};
-use crate::ui::widgets::menu::{DotsMenu, Item};
+use crate::ui::widgets::menu::{Item, MenuButton};
 use crate::ui::widgets::new_chat::NewChatButton;
 
 /// Row height in px: fixed, so only the visible rows are rendered.
@@ -42,8 +42,8 @@ pub fn Sidebar() -> impl IntoView {
                     </div>
                 </div>
                 <div class="bar-actions">
-                    <NewChatButton icon=Icon::NewChat />
-                    <DotsMenu label="Menu" items=items />
+                    <NewChatButton />
+                    <MenuButton label="Menu" items=items />
                 </div>
             </header>
             <Show when=move || store.live.get() == Live::Reconnecting>

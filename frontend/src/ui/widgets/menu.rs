@@ -2,23 +2,37 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::icons::{Icon, icon};
+use crate::icons::Icon;
 
 /// One entry of a drop-down menu.
 #[derive(Clone)]
 pub struct Item {
     pub label: String,
+    pub icon: Option<Icon>,
     pub danger: bool,
+    /// Shown greyed out, still reachable with the arrow keys (as ARIA menus
+    /// do), and does nothing when chosen.
+    pub disabled: bool,
     pub run: Callback<()>,
 }
 
 impl Item {
     pub fn new(label: impl Into<String>, run: impl Fn() + Send + Sync + 'static) -> Self {
-        Item { label: label.into(), danger: false, run: Callback::new(move |()| run()) }
+        Item { label: label.into(), icon: None, danger: false, disabled: false, run: Callback::new(move |()| run()) }
+    }
+
+    /// An entry for something that does not exist yet.
+    pub fn unavailable(label: impl Into<String>) -> Self {
+        Item { disabled: true, ..Item::new(label, || {}) }
     }
 
     pub fn danger(mut self) -> Self {
         self.danger = true;
+        self
+    }
+
+    pub fn icon(mut self, icon: Icon) -> Self {
+        self.icon = Some(icon);
         self
     }
 }
@@ -28,10 +42,24 @@ fn menu_items(root: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
     (0..list.length()).filter_map(|i| list.get(i)?.dyn_into::<web_sys::HtmlElement>().ok()).collect()
 }
 
-/// The 3-dots button and its menu: opens on click or Enter, arrow keys move,
-/// Esc or a click outside closes and gives focus back to the button.
+/// An icon button and its menu (the 3 dots by default): opens on click or
+/// Enter, arrow keys move, Esc or a click outside closes and gives focus back
+/// to the button.
 #[component]
-pub fn DotsMenu(label: &'static str, items: Signal<Vec<Item>>) -> impl IntoView {
+pub fn MenuButton(
+    /// The button's and the menu's accessible name, and the button's tooltip.
+    label: &'static str,
+    items: Signal<Vec<Item>>,
+    #[prop(default = Icon::Dots)] icon: Icon,
+    /// Opens above the button, from its left edge (for a button at the
+    /// bottom left, like the composer's); otherwise below, from its right edge.
+    #[prop(optional)]
+    up: bool,
+    /// A line under the entries, also the menu's accessible description.
+    #[prop(optional)]
+    note: Option<&'static str>,
+) -> impl IntoView {
+    let note_id = note.map(|_| format!("{}-note", label.to_lowercase().replace(|c: char| !c.is_alphanumeric(), "-")));
     let open = RwSignal::new(false);
     let button = NodeRef::<html::Button>::new();
     let list = NodeRef::<html::Div>::new();
@@ -92,34 +120,48 @@ pub fn DotsMenu(label: &'static str, items: Signal<Vec<Item>>) -> impl IntoView 
                 node_ref=button
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                {icon(Icon::Dots)}
+                {crate::icons::icon(icon)}
             </button>
             <Show when=move || open.get()>
                 <div class="menu-catcher" on:mousedown=move |_| close(false)></div>
-                <div class="menu" role="menu" aria-label=label node_ref=list on:keydown=keydown>
-                    {move || {
-                        items
-                            .get()
-                            .into_iter()
-                            .map(|item| {
-                                let run = item.run;
-                                view! {
-                                    <button
-                                        role="menuitem"
-                                        class="menu-item"
-                                        class:danger=item.danger
-                                        tabindex="-1"
-                                        on:click=move |_| {
-                                            close(true);
-                                            run.run(());
-                                        }
-                                    >
-                                        {item.label}
-                                    </button>
-                                }
-                            })
-                            .collect_view()
-                    }}
+                <div class="menu" class:up=up>
+                    <div
+                        class="menu-items"
+                        role="menu"
+                        aria-label=label
+                        aria-describedby=note_id.clone()
+                        node_ref=list
+                        on:keydown=keydown
+                    >
+                        {move || {
+                            items
+                                .get()
+                                .into_iter()
+                                .map(|item| {
+                                    let (run, disabled) = (item.run, item.disabled);
+                                    view! {
+                                        <button
+                                            role="menuitem"
+                                            class="menu-item"
+                                            class:danger=item.danger
+                                            aria-disabled=disabled.then_some("true")
+                                            tabindex="-1"
+                                            on:click=move |_| {
+                                                if !disabled {
+                                                    close(true);
+                                                    run.run(());
+                                                }
+                                            }
+                                        >
+                                            {item.icon.map(crate::icons::icon)}
+                                            {item.label}
+                                        </button>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </div>
+                    {note.map(|n| view! { <p class="menu-note" id=note_id.clone()>{n}</p> })}
                 </div>
             </Show>
         </div>

@@ -1,14 +1,13 @@
-//! The button that opens the New chat modal, shared by the sidebar's
-//! header and the chat's composer.
+//! The button that opens the New chat modal, in the sidebar's header.
 
 use leptos::prelude::*;
 
-use crate::icons::Icon;
+use crate::icons::{Icon, icon};
 use crate::store::{Modal, Store};
 
-/// Opens the New chat modal (sidebar header, composer).
+/// Opens the New chat modal.
 #[component]
-pub fn NewChatButton(icon: Icon) -> impl IntoView {
+pub fn NewChatButton() -> impl IntoView {
     let store = expect_context::<Store>();
     view! {
         <button
@@ -17,7 +16,7 @@ pub fn NewChatButton(icon: Icon) -> impl IntoView {
             title="New chat (Ctrl+Alt+N)"
             on:click=move |_| store.modal.set(Some(Modal::NewChat))
         >
-            {crate::icons::icon(icon)}
+            {icon(Icon::NewChat)}
         </button>
     }
 }
