@@ -65,10 +65,14 @@ test('keyboard only: shortcuts, focus kept inside modals, arrow keys through the
   await page.keyboard.press('Enter');
   await expect(page.getByRole('menuitem').first()).toBeFocused();
   await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('menuitem', { name: 'Mark as unread' })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
   await expect(page.getByRole('menuitem', { name: 'Add to favorites' })).toBeFocused();
+  // Esc closes the menu only; the chat stays open.
   await page.keyboard.press('Escape');
   await expect(page.getByRole('menu')).toBeHidden();
   await expect(page.getByRole('button', { name: 'Chat menu' })).toBeFocused();
+  await expect(page.getByRole('main').getByLabel('Type a message')).toBeVisible();
 });
 
 test('the open chat and the filter survive a reload, and the back button returns to the previous chat', async ({ app: page, tenant }) => {
