@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use inbox_domain::events::{CHANNEL, Event};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
@@ -15,10 +16,24 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+/// An event as a stream sends it: framed once, shared by every subscriber.
+#[derive(Debug)]
+pub struct Frame {
+    pub id: i64,
+    pub bytes: Bytes,
+}
+
+impl Frame {
+    pub fn of(event: &Event) -> Frame {
+        let (kind, data) = (event.event.kind(), event.event.data());
+        Frame { id: event.id, bytes: Bytes::from(format!("id: {}\nevent: {kind}\ndata: {data}\n\n", event.id)) }
+    }
+}
+
 /// What a subscriber's stream receives.
 #[derive(Debug, Clone)]
 pub enum Push {
-    Event(Arc<Event>),
+    Event(Arc<Frame>),
     /// Events may have been lost (the LISTEN connection dropped): refetch.
     Resync,
 }
@@ -90,8 +105,8 @@ impl Hub {
     pub fn dispatch(&self, event: Event) {
         let mut inner = self.lock();
         let Some(subs) = inner.by_company.get_mut(&event.company_id) else { return };
-        let event = Arc::new(event);
-        subs.retain(|(_, tx)| Self::offer(tx, Push::Event(event.clone())));
+        let frame = Arc::new(Frame::of(&event));
+        subs.retain(|(_, tx)| Self::offer(tx, Push::Event(frame.clone())));
     }
 
     /// Tells every subscriber to refetch (events may have been missed).

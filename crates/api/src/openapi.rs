@@ -75,7 +75,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The document as committed: pretty JSON with a final newline.
 pub fn json() -> String {
-    let mut s = document().to_pretty_json().expect("the OpenAPI document serializes");
+    pretty(&document())
+}
+
+/// `doc` as committed: pretty JSON with a final newline.
+pub fn pretty(doc: &utoipa::openapi::OpenApi) -> String {
+    let mut s = doc.to_pretty_json().expect("the OpenAPI document serializes");
     s.push('\n');
     s
 }

@@ -47,11 +47,11 @@ fn build(
     // each listens on its own database).
     crate::events::listen(db, hub.clone());
     // Rendered once: the same bytes as the committed openapi/openapi.json.
-    let spec = web::Bytes::from(crate::openapi::json());
+    let doc = crate::openapi::document();
+    let spec = web::Bytes::from(crate::openapi::pretty(&doc));
     let web_dir = config.web_dir.clone();
     let policy = web::Data::new(crate::web::AppPolicy::for_dir(&web_dir));
-    let methods =
-        web::Data::new(crate::routes::Methods::new(&crate::openapi::document(), crate::web::is_built(&web_dir)));
+    let methods = web::Data::new(crate::routes::Methods::new(&doc, crate::web::is_built(&web_dir)));
     let server = HttpServer::new(move || {
         // The routes add their operations to a document here too; it is the
         // one `spec` and `methods` were made from, so it is dropped.

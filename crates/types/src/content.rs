@@ -11,6 +11,7 @@
 //! Kinds are added by the feature that needs them; an inbound kind with no
 //! variant of its own is [`MessageContent::Unsupported`], never dropped.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -211,11 +212,6 @@ impl MessageKind {
             Self::Unsupported => "unsupported",
         }
     }
-
-    /// The kinds whose content is a [`Media`].
-    pub fn is_media(self) -> bool {
-        matches!(self, Self::Image | Self::Video | Self::Audio | Self::Document | Self::Sticker)
-    }
 }
 
 impl fmt::Display for MessageKind {
@@ -276,13 +272,14 @@ impl MessageContent {
     /// The plain text stored beside the content (`messages.content`): what
     /// list previews show and search finds. Text is itself; a caption stands
     /// for its media; every other kind reads as a short bracketed line.
-    pub fn rendering(&self) -> String {
+    pub fn rendering(&self) -> Cow<'_, str> {
         let media = |what: &str, m: &Media| match m.caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(caption) => caption.to_owned(),
             None => format!("[{what}]"),
         };
-        match self {
-            Self::Text { body } | Self::System { body, .. } => body.clone(),
+        let owned = match self {
+            Self::Text { body } | Self::System { body, .. } => return Cow::Borrowed(body),
+            Self::Unsupported { text: Some(text), .. } => return Cow::Borrowed(text),
             Self::Image(m) => media("image", m),
             Self::Video(m) => media("video", m),
             Self::Sticker(m) => media("sticker", m),
@@ -309,10 +306,10 @@ impl MessageContent {
                 let names: Vec<&str> = contacts.iter().map(|c| c.name.as_str()).filter(|n| !n.is_empty()).collect();
                 if names.is_empty() { "[contact]".to_owned() } else { format!("[contact: {}]", names.join(", ")) }
             }
-            Self::Choice(c) => c.title.clone(),
-            Self::Unsupported { text: Some(text), .. } => text.clone(),
+            Self::Choice(c) => return Cow::Borrowed(&c.title),
             Self::Unsupported { kind, text: None, .. } => format!("[{kind}]"),
-        }
+        };
+        Cow::Owned(owned)
     }
 }
 

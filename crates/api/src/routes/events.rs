@@ -7,14 +7,14 @@ use std::time::Duration;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use inbox_domain::events::{self, Event, Replay};
+use inbox_domain::events::{self, Replay};
 use inbox_types::live::Resync;
 use inbox_types::{ErrorBody, LiveEvent, ValidationError};
 use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{Push, Subscription};
+use crate::events::{Frame, Push, Subscription};
 use crate::extract::query;
 use crate::state::AppState;
 
@@ -72,7 +72,7 @@ pub async fn stream(auth: Auth, state: web::Data<AppState>, req: HttpRequest) ->
             Replay::Events(list) => {
                 for event in &list {
                     replayed.insert(event.id);
-                    pending.push_back(frame(event));
+                    pending.push_back(Frame::of(event).bytes);
                 }
             }
             Replay::TooOld => pending.push_back(resync_frame()),
@@ -93,10 +93,6 @@ pub async fn stream(auth: Auth, state: web::Data<AppState>, req: HttpRequest) ->
         // nginx: do not buffer the stream.
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(stream))
-}
-
-fn frame(event: &Event) -> Bytes {
-    Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", event.id, event.event.kind(), event.event.data()))
 }
 
 fn resync_frame() -> Bytes {
@@ -124,11 +120,11 @@ fn sse(state: Sse) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>
             tokio::select! {
                 push = s.subscription.rx.recv() => {
                     let bytes = match push {
-                        Some(Push::Event(event)) => {
-                            if s.replayed.remove(&event.id) {
+                        Some(Push::Event(frame)) => {
+                            if s.replayed.remove(&frame.id) {
                                 continue;
                             }
-                            frame(&event)
+                            frame.bytes.clone()
                         }
                         Some(Push::Resync) => resync_frame(),
                         // Dropped for falling behind, or the server is stopping.

@@ -127,10 +127,9 @@ impl<'a> NewMessage<'a> {
 /// Inserts a message and returns it. Returns `Ok(None)` when a message with
 /// the same provider id exists already (an inbound duplicate).
 pub async fn insert(db: impl PgExecutor<'_>, m: &NewMessage<'_>) -> Result<Option<MessageDto>, sqlx::Error> {
-    let (rendering, payload) = match &m.content {
-        MessageContent::Text { body } => (std::borrow::Cow::Borrowed(body.as_str()), None),
-        other => (std::borrow::Cow::Owned(other.rendering()), Some(sqlx::types::Json(other))),
-    };
+    // A text message's payload is its `content` alone (see the migration).
+    let payload = (m.content.kind() != MessageKind::Text).then_some(sqlx::types::Json(&m.content));
+    let rendering = m.content.rendering();
     let media_url = m.content.media().and_then(|media| media.files.iter().find_map(|f| f.url.as_deref()));
     let row: Option<MessageRow> = sqlx::query_as(concat!(
         "INSERT INTO messages (id, company_id, conversation_id, contact_id, channel_id, direction, status, content, \

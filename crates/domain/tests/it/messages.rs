@@ -64,7 +64,7 @@ async fn every_kind_of_content_is_stored_and_read_back_as_it_was_with_its_render
     for content in contents {
         let new = NewMessage { content: content.clone(), ..NewMessage::outbound(t.company, conv, contact, "", None) };
         let m = messages::create_message(&db, &new).await.unwrap();
-        assert_eq!((m.kind, &m.payload, m.content.as_str()), (content.kind(), &content, content.rendering().as_str()));
+        assert_eq!((m.kind, &m.payload, m.content.as_str()), (content.kind(), &content, content.rendering().as_ref()));
         assert_eq!(messages::find(&db, t.company, new.id).await.unwrap().payload, content);
     }
     // A payload that is not its kind's is refused by the database.

@@ -569,7 +569,7 @@ mod tests {
         let contents: Vec<String> = events
             .iter()
             .map(|e| match e {
-                MetaEvent::Message { content, .. } => content.rendering(),
+                MetaEvent::Message { content, .. } => content.rendering().into_owned(),
                 MetaEvent::Status { phone_number_id, status, .. } => format!("{phone_number_id}:{status}"),
             })
             .collect();
