@@ -14,6 +14,7 @@ pub enum Operation {
     WhatsappSend,
     ListConversations,
     GetConversationMessages,
+    SearchMessages,
 }
 
 impl Operation {
@@ -26,6 +27,7 @@ impl Operation {
             Self::WhatsappSend => "whatsapp.send",
             Self::ListConversations => "listConversations",
             Self::GetConversationMessages => "getConversationMessages",
+            Self::SearchMessages => "searchMessages",
         }
     }
 
@@ -35,7 +37,7 @@ impl Operation {
             Self::SendNewMessage => 2_000,
             Self::EnsureContact | Self::EnsureConversation | Self::CreateMessage => 200,
             Self::WhatsappSend => 5_000,
-            Self::ListConversations | Self::GetConversationMessages => 500,
+            Self::ListConversations | Self::GetConversationMessages | Self::SearchMessages => 500,
         })
     }
 }

@@ -365,27 +365,60 @@ pub struct MessageListQuery {
     /// `previousCursor` of the previous page: fetches older messages.
     #[cfg_attr(feature = "openapi", param(min_length = 1))]
     pub cursor: Option<String>,
+    /// `nextCursor` of a page: fetches the newer messages after it.
+    #[cfg_attr(feature = "openapi", param(min_length = 1))]
+    pub after: Option<String>,
+    /// A message id: the page around that message (half older, half newer),
+    /// as a search result opens it.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<Uuid>))]
+    pub around: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>, minimum = 1, maximum = 100))]
     pub limit: Option<String>,
 }
 
+/// Where a page of messages starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MessagePage {
+    /// The newest messages.
+    #[default]
+    Newest,
+    /// Older than the cursor.
+    Before(Cursor),
+    /// Newer than the cursor.
+    After(Cursor),
+    /// Around a message, which the page includes.
+    Around(crate::ids::MessageId),
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageListParams {
-    pub cursor: Option<Cursor>,
+    pub page: MessagePage,
     pub limit: PageLimit,
 }
 
 impl MessageListQuery {
     pub fn validate(&self) -> Result<MessageListParams, ValidationError> {
-        Ok(MessageListParams {
-            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
-            limit: PageLimit::parse(self.limit.as_deref())?,
-        })
+        let page = match (&self.cursor, &self.after, &self.around) {
+            (None, None, None) => MessagePage::Newest,
+            (Some(c), None, None) => MessagePage::Before(Cursor::decode(c)?),
+            (None, Some(c), None) => MessagePage::After(
+                Cursor::decode(c)
+                    .map_err(|_| ValidationError::new("after", "after is not valid; use the nextCursor of a page"))?,
+            ),
+            (None, None, Some(id)) => MessagePage::Around(crate::ids::MessageId(
+                Uuid::parse_str(id.trim())
+                    .map_err(|_| ValidationError::new("around", "around must be a message id"))?,
+            )),
+            _ => return Err(ValidationError::new("cursor", "use only one of cursor, after and around")),
+        };
+        Ok(MessageListParams { page, limit: PageLimit::parse(self.limit.as_deref())? })
     }
 }
 
-/// A page of messages, newest first; `previousCursor` fetches older ones.
+/// A page of messages, newest first; `previousCursor` fetches older ones,
+/// `nextCursor` newer ones (set only for pages that are not the newest:
+/// `after` and `around` pages with newer messages beyond them).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -393,6 +426,8 @@ pub struct MessageListOutput {
     pub messages: Vec<MessageDto>,
     pub previous_cursor: Option<String>,
     pub has_more: bool,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 /// `PUT /api/conversations/{id}/assignee`; `null` unassigns.

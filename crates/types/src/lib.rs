@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod live;
 pub mod phone;
+pub mod search;
 pub mod status;
 pub mod text;
 pub mod timeline;

@@ -56,7 +56,8 @@ pub async fn get(
     Ok(web::Json(conversations::get_conversation(&state.db, auth.0.company_id, id).await?))
 }
 
-/// A page of messages, newest first; `cursor` fetches older ones.
+/// A page of messages, newest first; `cursor` fetches older ones, `after`
+/// newer ones, `around` the page around one message (a search hit).
 #[utoipa::path(
     get, path = "/api/conversations/{id}/messages", tag = "messages",
     params(("id" = uuid::Uuid, Path, description = "Conversation id"), MessageListQuery),
@@ -64,8 +65,8 @@ pub async fn get(
         (status = 200, body = MessageListOutput),
         (status = 400, description = "The id is not a UUID, or an unknown parameter", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 404, description = "No such conversation in your company", body = ErrorBody),
-        (status = 422, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 404, description = "No such conversation in your company, or `around` names no message of it (cleared and deleted ones included)", body = ErrorBody),
+        (status = 422, description = "Bad limit, cursor, after or around, or more than one of them", body = ErrorBody),
     ),
     security(("session" = []), ("bearer" = []))
 )]

@@ -1,12 +1,14 @@
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use inbox_domain::companies;
+use inbox_domain::messages as message_service;
 use inbox_domain::send as send_service;
 use inbox_types::dto::{SendNewMessageOutput, SendNewMessageRequest};
+use inbox_types::search::{MessageSearchOutput, MessageSearchQuery};
 use inbox_types::{E164Phone, ErrorBody, MessageId};
 
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::extract::{json_body, path_id};
+use crate::extract::{json_body, path_id, query};
 use crate::routes::{limit_sends, own_company, send_answer};
 use crate::state::AppState;
 
@@ -77,4 +79,29 @@ pub async fn retry(
     limit_sends(&state, &auth)?;
     let out = send_service::retry_failed_message(&state.db, state.outbox.as_ref(), auth.0.actor(), id).await?;
     Ok(web::Json(send_answer(out)))
+}
+
+/// Search messages: those of the company (or of one conversation) that
+/// contain every word of `q`, each word matching the start of a word,
+/// ignoring case and accents; newest first, with a snippet whose `matched`
+/// parts are the found words. Cleared and deleted messages are never found.
+#[utoipa::path(
+    get, path = "/api/messages/search", tag = "messages",
+    params(MessageSearchQuery),
+    responses(
+        (status = 200, description = "A page of hits, newest first", body = MessageSearchOutput),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "conversationId names no conversation of your company", body = ErrorBody),
+        (status = 422, description = "Invalid q, conversationId, cursor or limit (`field` names it)", body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+#[get("/api/messages/search")]
+pub async fn search(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<web::Json<MessageSearchOutput>> {
+    let params = query::<MessageSearchQuery>(&req)?.validate()?;
+    Ok(web::Json(message_service::search_messages(&state.db, auth.0.company_id, &params).await?))
 }

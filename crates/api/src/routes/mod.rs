@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(conversations::favorite)
         .service(conversations::unfavorite)
         .service(messages::send)
+        .service(messages::search)
         .service(messages::retry)
         .service(whatsapp::send)
         .service(webhook::verify)

@@ -20,6 +20,7 @@ mod messages;
 mod operations;
 mod outage;
 mod replicas;
+mod search;
 mod secrets;
 mod serve;
 mod web;

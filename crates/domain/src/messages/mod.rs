@@ -6,7 +6,7 @@ mod status;
 pub use status::*;
 
 use chrono::{DateTime, Utc};
-use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams};
+use inbox_types::dto::{MessageDto, MessageListOutput, MessageListParams, MessagePage};
 use inbox_types::{
     ChannelId, CompanyId, ContactId, ConversationId, Cursor, MessageContent, MessageDirection, MessageId, MessageKind,
     MessageStatus, UserId,
@@ -43,6 +43,9 @@ macro_rules! message_columns {
          provider_message_id, error_code, error_message, created_by, created_at, updated_at"
     };
 }
+
+mod search;
+pub use search::search_messages;
 
 impl TryFrom<MessageRow> for MessageDto {
     type Error = DomainError;
@@ -212,9 +215,10 @@ pub async fn find_by_client_key(
     Ok(id.map(MessageId))
 }
 
-/// `getConversationMessages`: newest page first; `cursor` pages to older
-/// messages. Keyset paging on (created_at, id) never repeats or skips a row
-/// when new messages arrive between pages (they are newer than any cursor).
+/// `getConversationMessages`: newest page first; `Before` pages to older
+/// messages, `After` to newer ones, `Around` opens the page around one
+/// message (a search hit). Keyset paging on (created_at, id) never repeats
+/// or skips a row when new messages arrive between pages.
 #[tracing::instrument(skip(db, params), fields(company_id = %company_id, conversation_id = %conversation_id))]
 pub async fn get_conversation_messages(
     db: &PgPool,
@@ -226,56 +230,126 @@ pub async fn get_conversation_messages(
         let mut conn = db.acquire().await?;
         crate::conversations::find(&mut conn, company_id, conversation_id).await?;
         let limit = i64::from(params.limit.get());
-        let rows: Vec<MessageRow> = page(&mut conn, company_id, conversation_id, params.cursor, limit + 1).await?;
-        let has_more = rows.len() as i64 > limit;
-        let messages: Vec<MessageDto> =
-            rows.into_iter().take(limit as usize).map(MessageDto::try_from).collect::<DomainResult<_>>()?;
-        let previous_cursor =
-            if has_more { messages.last().map(|m| Cursor::new(m.created_at, m.id).encode()) } else { None };
-        tracing::debug!(count = messages.len(), has_more, "getConversationMessages");
-        Ok(MessageListOutput { messages, previous_cursor, has_more })
+        let at = |c: &Cursor| Keyset { company_id, conversation_id, time: c.time, id: c.id };
+        // (older rows newest first, how many were wanted; newer rows oldest first, how many were wanted)
+        let (older, older_wanted, newer, newer_wanted) = match params.page {
+            MessagePage::Newest => (newest(&mut conn, company_id, conversation_id, limit + 1).await?, limit, vec![], 0),
+            MessagePage::Before(c) => (at(&c).older(&mut conn, false, limit + 1).await?, limit, vec![], 0),
+            MessagePage::After(c) => (vec![], 0, at(&c).newer(&mut conn, limit + 1).await?, limit),
+            MessagePage::Around(id) => {
+                // A message of another chat, cleared or deleted, is not found here.
+                let time: DateTime<Utc> = sqlx::query_scalar(
+                    "SELECT created_at FROM messages \
+                      WHERE company_id = $1 AND conversation_id = $2 AND id = $3 AND is_active",
+                )
+                .bind(company_id.0)
+                .bind(conversation_id.0)
+                .bind(id.0)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(DomainError::NotFound("message"))?;
+                let here = at(&Cursor::new(time, id.0));
+                let newer_wanted = limit / 2;
+                let older_wanted = limit - newer_wanted;
+                let older = here.older(&mut conn, true, older_wanted + 1).await?;
+                let newer = here.newer(&mut conn, newer_wanted + 1).await?;
+                (older, older_wanted, newer, newer_wanted)
+            }
+        };
+        let has_more = older.len() as i64 > older_wanted || matches!(params.page, MessagePage::After(_));
+        let has_newer = newer.len() as i64 > newer_wanted;
+        let rows =
+            newer.into_iter().take(newer_wanted as usize).rev().chain(older.into_iter().take(older_wanted as usize));
+        let messages: Vec<MessageDto> = rows.map(MessageDto::try_from).collect::<DomainResult<_>>()?;
+        let cursor_of = |m: &MessageDto| Cursor::new(m.created_at, m.id).encode();
+        let previous_cursor = if has_more { messages.last().map(cursor_of) } else { None };
+        let next_cursor = if has_newer { messages.first().map(cursor_of) } else { None };
+        tracing::debug!(count = messages.len(), has_more, has_newer, "getConversationMessages");
+        Ok(MessageListOutput { messages, previous_cursor, has_more, next_cursor })
     })
     .await
 }
 
-async fn page(
+/// The newest page. Each statement below gets a plan that walks
+/// messages_page_keyset in order and stops at the limit (one statement with
+/// `$3 IS NULL OR ...` would not).
+async fn newest(
     conn: &mut PgConnection,
     company_id: CompanyId,
     conversation_id: ConversationId,
-    before: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    // Two statements rather than one with `$3 IS NULL OR ...`: each gets a
-    // plan that walks messages_page_keyset in order and stops at the limit.
-    match before {
-        None => {
-            sqlx::query_as(concat!(
+    sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
+          ORDER BY created_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(company_id.0)
+    .bind(conversation_id.0)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A position in one conversation's (created_at, id) order.
+struct Keyset {
+    company_id: CompanyId,
+    conversation_id: ConversationId,
+    time: DateTime<Utc>,
+    id: uuid::Uuid,
+}
+
+impl Keyset {
+    /// Messages before this position (and at it, when `inclusive`), newest first.
+    async fn older(
+        &self,
+        conn: &mut PgConnection,
+        inclusive: bool,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>, sqlx::Error> {
+        let sql = if inclusive {
+            concat!(
                 "SELECT ",
                 message_columns!(),
                 " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
-                  ORDER BY created_at DESC, id DESC LIMIT $3"
-            ))
-            .bind(company_id.0)
-            .bind(conversation_id.0)
-            .bind(limit)
-            .fetch_all(conn)
-            .await
-        }
-        Some(c) => {
-            sqlx::query_as(concat!(
+                    AND (created_at, id) <= ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5"
+            )
+        } else {
+            concat!(
                 "SELECT ",
                 message_columns!(),
                 " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
-                    AND (created_at, id) < ($3, $4) \
-                  ORDER BY created_at DESC, id DESC LIMIT $5"
-            ))
-            .bind(company_id.0)
-            .bind(conversation_id.0)
-            .bind(c.time)
-            .bind(c.id)
+                    AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5"
+            )
+        };
+        self.fetch(conn, sql, limit).await
+    }
+
+    /// Messages after this position, oldest first.
+    async fn newer(&self, conn: &mut PgConnection, limit: i64) -> Result<Vec<MessageRow>, sqlx::Error> {
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = $2 AND company_id = $1 AND is_active \
+                AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5"
+        );
+        self.fetch(conn, sql, limit).await
+    }
+
+    async fn fetch(
+        &self,
+        conn: &mut PgConnection,
+        sql: &'static str,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>, sqlx::Error> {
+        sqlx::query_as(sql)
+            .bind(self.company_id.0)
+            .bind(self.conversation_id.0)
+            .bind(self.time)
+            .bind(self.id)
             .bind(limit)
             .fetch_all(conn)
             .await
-        }
     }
 }

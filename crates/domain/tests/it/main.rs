@@ -13,4 +13,5 @@ mod listing;
 mod management;
 mod messages;
 mod schema;
+mod search;
 mod send;

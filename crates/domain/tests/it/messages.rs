@@ -7,7 +7,7 @@ use inbox_domain::delivery::{self, ProviderStatus, StatusOutcome};
 use inbox_domain::messages::{self, NewMessage, StatusChange, StatusUpdate};
 use inbox_domain::provider::ScriptedProvider;
 use inbox_types::content::{Choice, Location, Media, MediaFile};
-use inbox_types::dto::{MessageListParams, PageLimit};
+use inbox_types::dto::{MessageListParams, MessagePage, PageLimit};
 use inbox_types::timeline::{TimelineItem, with_date_separators};
 use inbox_types::{
     ContactId, ConversationId, Cursor, ErrorCode, MessageContent, MessageDirection, MessageId, MessageKind,
@@ -253,7 +253,8 @@ async fn history_via(
 }
 
 fn params(cursor: Option<&str>, limit: i64) -> MessageListParams {
-    MessageListParams { cursor: cursor.map(|c| Cursor::decode(c).unwrap()), limit: PageLimit::new(limit).unwrap() }
+    let page = cursor.map_or(MessagePage::Newest, |c| MessagePage::Before(Cursor::decode(c).unwrap()));
+    MessageListParams { page, limit: PageLimit::new(limit).unwrap() }
 }
 
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
