@@ -16,6 +16,11 @@ const STATUS_TARGETS: i64 = 60_000;
 /// Conversations per company the mixed workload opens and answers.
 const OPEN_CONVERSATIONS: i64 = 1_000;
 /// The surnames the seed gives contacts; the search scenarios pick one.
+/// What the message search scenario looks for in the seeded messages (six
+/// sentences, in turn): one word in a sixth of all messages, two words of
+/// one sentence, a word prefix, and a word no message has.
+pub const FIND_WORDS: [&str; 6] = ["order", "warehouse", "delivery address", "thank", "anything else", "refund"];
+
 pub const SURNAMES: [&str; 13] = [
     "Garcia", "Smith", "Silva", "Wang", "Khan", "Rossi", "Ivanova", "Hassan", "Martinez", "Sato", "Okafor", "Schmidt",
     "Müller",

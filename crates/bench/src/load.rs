@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use reqwest::{Method, RequestBuilder};
 
-use crate::fixture::{Company, Fixture, SURNAMES};
+use crate::fixture::{Company, FIND_WORDS, Fixture, SURNAMES};
 use crate::sys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub enum Scenario {
     List,
     /// The list searched by a common surname or a phone fragment.
     Search,
+    /// Message search (`GET /api/messages/search`) for words that match a
+    /// sixth of all messages, two words, or nothing.
+    Find,
     /// The newest page of the 500-message conversation.
     Page,
     /// What agents do all day, mixed.
@@ -31,8 +34,15 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] =
-        [Scenario::Send, Scenario::Status, Scenario::List, Scenario::Search, Scenario::Page, Scenario::Mixed];
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Send,
+        Scenario::Status,
+        Scenario::List,
+        Scenario::Search,
+        Scenario::Find,
+        Scenario::Page,
+        Scenario::Mixed,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,6 +50,7 @@ impl Scenario {
             Self::Status => "status",
             Self::List => "list",
             Self::Search => "search",
+            Self::Find => "find",
             Self::Page => "page",
             Self::Mixed => "mixed",
         }
@@ -187,6 +198,11 @@ impl Target {
         self.agent(client, Method::GET, &format!("/api/conversations?limit=50&search={term}"))
     }
 
+    fn find(&self, client: usize, rng: &mut StdRng) -> RequestBuilder {
+        let words = FIND_WORDS[rng.random_range(0..FIND_WORDS.len())];
+        self.agent(client, Method::GET, &format!("/api/messages/search?limit=20&q={}", words.replace(' ', "%20")))
+    }
+
     fn page(&self, client: usize, conversation: uuid::Uuid) -> RequestBuilder {
         self.agent(client, Method::GET, &format!("/api/conversations/{conversation}/messages?limit=50"))
     }
@@ -210,6 +226,7 @@ impl Target {
             Scenario::Status => self.status(rng, last),
             Scenario::List => self.list(client),
             Scenario::Search => self.search(client, rng),
+            Scenario::Find => self.find(client, rng),
             // Everyone reads the long thread, as the first company's agent.
             Scenario::Page => self.page(0, self.fx.long_conversation),
             Scenario::Mixed => match rng.random_range(0..100) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::process::Command;
 
-use crate::fixture::SURNAMES;
+use crate::fixture::{FIND_WORDS, SURNAMES};
 use crate::load::{Sample, Scenario};
 
 pub struct Script {
@@ -230,10 +230,41 @@ OR s.phone LIKE '%' || CAST(:d AS text) || '%'))){ROW_DETAILS}\\endif\n"
     script
 }
 
+/// Message search as `searchMessages` runs it: the page of matching
+/// messages by the full-text index, then names and ts_headline snippets
+/// for the rows shown. The words go in as `-D` tsqueries, as the app binds them.
+fn find() -> String {
+    let mut script = format!("{PICK_COMPANY}\\set w random(0, {})\n{SESSION}", FIND_WORDS.len() - 1);
+    for i in 0..FIND_WORDS.len() {
+        script.push_str(&format!(
+            "\\{} :w = {i}\n\
+SELECT h.*, ts_headline('inbox_search', h.content, to_tsquery('inbox_search', :words{i}), \
+'StartSel=<, StopSel=>, MaxWords=20, MinWords=8, ShortWord=2, MaxFragments=1') AS snippet, \
+COALESCE(ct.name, ct.username, ct.phone, '') AS title, ct.is_group, c.is_archived FROM (\
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE company_id = :company AND is_active AND kind <> 'reaction' \
+AND to_tsvector('inbox_search', content) @@ to_tsquery('inbox_search', :words{i}) \
+ORDER BY created_at DESC, id DESC LIMIT 21) h \
+JOIN conversations c ON c.id = h.conversation_id AND c.is_active JOIN contacts ct ON ct.id = c.contact_id \
+ORDER BY h.created_at DESC, h.id DESC;\n",
+            if i == 0 { "if" } else { "elif" }
+        ));
+    }
+    script.push_str("\\endif\n");
+    script
+}
+
 /// pgbench's `-D` definitions a script needs.
 fn defines(scenario: Scenario) -> Vec<String> {
     match scenario {
         Scenario::Search => SURNAMES.iter().enumerate().map(|(i, s)| format!("pattern{i}=%{s}%")).collect(),
+        Scenario::Find => FIND_WORDS
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let words = inbox_types::search::SearchWords::parse(w).expect("a valid search");
+                format!("words{i}={}", words.to_tsquery())
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -260,6 +291,7 @@ pub fn write_scripts(dir: &Path) -> anyhow::Result<Vec<Script>> {
         (Scenario::Status, "status", "status", status()),
         (Scenario::List, "list", "list", list()),
         (Scenario::Search, "search", "search", search()),
+        (Scenario::Find, "find", "find", find()),
         (Scenario::Page, "page", "page", page()),
     ];
     let mut out = Vec::new();
