@@ -6,6 +6,7 @@ use inbox_types::dto::{
     AssignConversationRequest, ConversationDto, ConversationListOutput, LoginRequest, MeResponse, MessageListOutput,
     SendMessageRequest, SendNewMessageOutput, SendNewMessageRequest, UserListOutput,
 };
+use inbox_types::search::MessageSearchOutput;
 use inbox_types::{ErrorBody, ErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -163,6 +164,34 @@ pub async fn conversation(id: Uuid) -> ApiResult<ConversationDto> {
 
 pub async fn messages(id: Uuid, cursor: Option<&str>, limit: u32) -> ApiResult<MessageListOutput> {
     let mut url = format!("/api/conversations/{id}/messages?limit={limit}");
+    if let Some(c) = cursor {
+        url.push_str("&cursor=");
+        url.push_str(&encode(c));
+    }
+    send(Request::get(&url)).await
+}
+
+/// The page around one message (a search hit): `nextCursor` pages newer.
+pub async fn messages_around(id: Uuid, message: Uuid, limit: u32) -> ApiResult<MessageListOutput> {
+    send(Request::get(&format!("/api/conversations/{id}/messages?limit={limit}&around={message}"))).await
+}
+
+/// The messages after a page's `nextCursor`.
+pub async fn messages_after(id: Uuid, cursor: &str, limit: u32) -> ApiResult<MessageListOutput> {
+    send(Request::get(&format!("/api/conversations/{id}/messages?limit={limit}&after={}", encode(cursor)))).await
+}
+
+/// Messages containing the words of `q`, in one chat or all of them.
+pub async fn search_messages(
+    q: &str,
+    conversation: Option<Uuid>,
+    cursor: Option<&str>,
+    limit: u32,
+) -> ApiResult<MessageSearchOutput> {
+    let mut url = format!("/api/messages/search?limit={limit}&q={}", encode(q));
+    if let Some(id) = conversation {
+        url.push_str(&format!("&conversationId={id}"));
+    }
     if let Some(c) = cursor {
         url.push_str("&cursor=");
         url.push_str(&encode(c));

@@ -15,6 +15,8 @@ pub enum Icon {
     Person,
     Send,
     Back,
+    Up,
+    Down,
     Close,
     Plus,
     Check,
@@ -60,6 +62,12 @@ impl Icon {
             }
             Icon::Back => {
                 r#"<path d="M20 12H5.2M11.4 5.4L4.8 12l6.6 6.6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
+            }
+            Icon::Up => {
+                r#"<path d="M6 15l6-6 6 6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
+            }
+            Icon::Down => {
+                r#"<path d="M6 9l6 6 6-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
             }
             Icon::Close => {
                 r#"<path d="M6.5 6.5l11 11M17.5 6.5l-11 11" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>"#

@@ -20,11 +20,23 @@ impl Store {
     }
 
     pub fn open(self, id: Uuid) {
+        self.open_at(id, None);
+    }
+
+    /// Opens a chat at its newest messages, or around one message (a search
+    /// hit), which is then marked.
+    pub(super) fn open_at(self, id: Uuid, around: Option<Uuid>) {
         let generation = self.bump_chat_gen();
         let conversation = self.conversation(id);
         self.chat.set(ChatState { id: Some(id), conversation: conversation.clone(), ..ChatState::default() });
         spawn_local(async move {
-            let (conv, page) = join(api::conversation(id), api::messages(id, None, PAGE)).await;
+            let messages = async {
+                match around {
+                    Some(m) => api::messages_around(id, m, PAGE).await,
+                    None => api::messages(id, None, PAGE).await,
+                }
+            };
+            let (conv, page) = join(api::conversation(id), messages).await;
             if self.chat_gen.get_value() != generation {
                 return;
             }
@@ -48,9 +60,14 @@ impl Store {
                 Ok(page) => self.chat.update(|c| {
                     c.conversation = Some(conv.clone());
                     c.messages = page.messages.into_iter().rev().map(UiMessage::server).collect();
-                    c.messages.extend(self.outbox.with_value(|o| o.get(&id).cloned().unwrap_or_default()));
+                    // This tab's unsent messages are the newest: shown once the newest page is.
+                    if page.next_cursor.is_none() {
+                        c.messages.extend(self.outbox.with_value(|o| o.get(&id).cloned().unwrap_or_default()));
+                    }
                     c.previous_cursor = page.previous_cursor;
                     c.has_more = page.has_more;
+                    c.next_cursor = page.next_cursor;
+                    c.highlight = around.map(|m| (m, 0));
                     c.load = Load::Ready;
                 }),
                 Err(e) => {
@@ -100,6 +117,47 @@ impl Store {
                     self.toast(ToastKind::Error, format!("Could not load older messages. {}", e.message()));
                 }
             }
+        }
+    }
+
+    /// The page after the newest shown message, while the chat shows an
+    /// older stretch (opened at a search hit). Resolves once it is shown.
+    pub async fn load_newer(self) {
+        let Some((id, cursor)) = self.chat.with_untracked(|c| {
+            (c.load == Load::Ready && !c.loading_newer).then(|| c.id.zip(c.next_cursor.clone())).flatten()
+        }) else {
+            return;
+        };
+        let generation = self.chat_gen.get_value();
+        self.chat.update(|c| c.loading_newer = true);
+        let res = api::messages_after(id, &cursor, PAGE).await;
+        if self.chat_gen.get_value() != generation {
+            return;
+        }
+        match res {
+            Ok(page) => self.chat.update(|c| {
+                let known: std::collections::HashSet<Uuid> = c.messages.iter().map(|m| m.dto.id).collect();
+                c.messages
+                    .extend(page.messages.into_iter().rev().filter(|m| !known.contains(&m.id)).map(UiMessage::server));
+                c.next_cursor = page.next_cursor;
+                if c.next_cursor.is_none() {
+                    c.messages.extend(self.outbox.with_value(|o| o.get(&id).cloned().unwrap_or_default()));
+                }
+                c.loading_newer = false;
+            }),
+            Err(e) => {
+                self.chat.update(|c| c.loading_newer = false);
+                if !self.expired(&e) {
+                    self.toast(ToastKind::Error, format!("Could not load newer messages. {}", e.message()));
+                }
+            }
+        }
+    }
+
+    /// Back to the newest messages from an older stretch.
+    pub fn to_newest(self) {
+        if let Some(id) = self.chat.with_untracked(|c| c.id.filter(|_| c.next_cursor.is_some())) {
+            self.open_at(id, None);
         }
     }
 

@@ -150,6 +150,11 @@ impl Store {
         }
         if let Ok(page) = page {
             self.chat.update(|c| {
+                // An older stretch (a search hit) stays as it is: the newest
+                // messages load when the agent scrolls down to them.
+                if c.next_cursor.is_some() {
+                    return;
+                }
                 let merged = merge::merge_messages(&c.messages, page.messages, page.has_more, c.sends_in_flight > 0);
                 if merged != c.messages {
                     c.messages = merged;

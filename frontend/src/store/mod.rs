@@ -10,6 +10,7 @@
 
 mod chat;
 mod events;
+mod found;
 mod list;
 mod live_sync;
 mod navigation;
@@ -75,7 +76,26 @@ pub struct ChatState {
     pub previous_cursor: Option<String>,
     pub has_more: bool,
     pub loading_older: bool,
+    /// Set while the chat shows an older stretch (opened at a search hit):
+    /// the cursor of the newer messages not loaded yet.
+    pub next_cursor: Option<String>,
+    pub loading_newer: bool,
+    /// The message to bring into view and mark (a search hit), with a
+    /// counter so choosing the same hit again brings it back.
+    pub highlight: Option<(Uuid, u32)>,
     pub sends_in_flight: u32,
+}
+
+/// Messages found by the sidebar's search (below the matching chats).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FoundState {
+    /// The words searched for; empty when the search box is.
+    pub term: String,
+    pub hits: Vec<inbox_types::search::MessageHit>,
+    pub load: Load,
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+    pub loading_more: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +119,7 @@ pub struct Store {
     /// Archived conversations: how many (up to 100) and whether there are more.
     pub archived_count: RwSignal<(usize, bool)>,
     pub chat: RwSignal<ChatState>,
+    pub found: RwSignal<FoundState>,
     pub toasts: RwSignal<Vec<Toast>>,
     pub modal: RwSignal<Option<Modal>>,
     /// Asks the sidebar to focus its search box (Ctrl+Alt+/).
@@ -112,6 +133,7 @@ pub struct Store {
     /// query are dropped.
     list_gen: StoredValue<u64>,
     chat_gen: StoredValue<u64>,
+    found_gen: StoredValue<u64>,
     /// Writes in flight: refetches wait, so they never undo an optimistic change.
     writes: StoredValue<u32>,
     /// What the next refetch covers (list, open chat), whether one is
@@ -137,6 +159,7 @@ impl Store {
             list: RwSignal::new(ListState::default()),
             archived_count: RwSignal::new((0, false)),
             chat: RwSignal::new(ChatState::default()),
+            found: RwSignal::new(FoundState::default()),
             toasts: RwSignal::new(Vec::new()),
             modal: RwSignal::new(None),
             focus_search: RwSignal::new(0),
@@ -144,6 +167,7 @@ impl Store {
             outbox: StoredValue::new(HashMap::new()),
             list_gen: StoredValue::new(0),
             chat_gen: StoredValue::new(0),
+            found_gen: StoredValue::new(0),
             writes: StoredValue::new(0),
             dirty: StoredValue::new((false, false)),
             refresh_pending: StoredValue::new(false),

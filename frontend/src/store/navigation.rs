@@ -42,7 +42,8 @@ impl Store {
 
     pub fn set_search(self, term: String) {
         // The search term is not part of the recorded view.
-        self.set_list_query(self.search, term, false);
+        self.set_list_query(self.search, term.clone(), false);
+        self.search_messages(term);
     }
 
     pub fn show_archived(self, on: bool) {

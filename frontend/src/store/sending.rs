@@ -41,7 +41,12 @@ impl Store {
         };
         let message = UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None }) };
         self.outbox.update_value(|o| o.entry(conv.id).or_default().push(message.clone()));
-        self.chat.update(|c| c.messages.push(message));
+        // From an older stretch (a search hit), sending goes back to the newest.
+        if self.chat.with_untracked(|c| c.next_cursor.is_some()) {
+            self.open_at(conv.id, None);
+        } else {
+            self.chat.update(|c| c.messages.push(message));
+        }
         let preview = inbox_types::text::preview(&text, 100);
         self.patch(conv.id, |c| {
             c.last_message_preview = Some(preview.clone());

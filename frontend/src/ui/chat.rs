@@ -14,6 +14,7 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
+use crate::ui::chat_search::ChatSearch;
 use crate::ui::widgets::avatar::Avatar;
 use crate::ui::widgets::menu::{Item, MenuButton};
 use crate::ui::widgets::rich_text::RichText;
@@ -28,9 +29,21 @@ pub fn Chat() -> impl IntoView {
     let store = expect_context::<Store>();
     let conversation = Memo::new(move |_| store.chat.with(|c| c.conversation.clone()));
     let title = move || conversation.get().map(|c| format!("Chat with {}", format::display_name(&c.contact)));
+    let id = Memo::new(move |_| store.chat.with(|c| c.id));
+    // The chat's own search; another chat starts without it.
+    let searching = RwSignal::new(false);
+    Effect::new(move |_| {
+        id.track();
+        searching.set(false);
+    });
     view! {
         <main class="chat" aria-label=title>
-            <Header conversation=conversation />
+            <Header conversation=conversation searching=searching />
+            {move || {
+                id.get()
+                    .filter(|_| searching.get())
+                    .map(|conversation| view! { <ChatSearch conversation=conversation open=searching /> })
+            }}
             <Messages />
             <Composer />
         </main>
@@ -41,7 +54,7 @@ pub fn Chat() -> impl IntoView {
 /// change (a new message, an assignment) never rebuilds the menu button a
 /// keyboard user is on.
 #[component]
-fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
+fn Header(conversation: Memo<Option<ConversationDto>>, searching: RwSignal<bool>) -> impl IntoView {
     let store = expect_context::<Store>();
     let contact = Memo::new(move |_| conversation.with(|c| c.as_ref().map(|c| c.contact.clone())));
     let id = Memo::new(move |_| conversation.with(|c| c.as_ref().map(|c| c.id)));
@@ -111,6 +124,16 @@ fn Header(conversation: Memo<Option<ConversationDto>>) -> impl IntoView {
             </div>
             <div class="bar-actions">
                 <Show when=move || id.with(Option::is_some)>
+                    <button
+                        class="icon-btn"
+                        class:on=move || searching.get()
+                        aria-label="Search in this chat"
+                        aria-pressed=move || searching.get().to_string()
+                        title="Search in this chat"
+                        on:click=move |_| searching.update(|on| *on = !*on)
+                    >
+                        {icon(Icon::Search)}
+                    </button>
                     <MenuButton label="Chat menu" items=items />
                 </Show>
             </div>
@@ -185,14 +208,18 @@ fn Messages() -> impl IntoView {
 
     // A new last message: follow it when the agent is at the bottom (or sent
     // it); otherwise count it on the "new messages" pill.
-    Effect::new(move |prev: Option<(Option<Uuid>, Option<Uuid>, usize)>| {
+    Effect::new(move |prev: Option<(Option<Uuid>, Option<Uuid>, usize, bool)>| {
         let (chat, last, outgoing_local) = store.chat.with(|c| {
             let last = c.messages.last();
             (c.id, last.map(|m| m.dto.id), last.is_some_and(|m| m.local.is_some()))
         });
         let count = store.chat.with(|c| c.messages.len());
+        // An older stretch (a search hit) grows at the bottom as the agent
+        // scrolls down: that is reading, not a new message to follow.
+        let stretch = store.chat.with(|c| c.next_cursor.is_some() || c.loading_newer);
         match prev {
-            Some((prev_chat, prev_last, prev_count)) if prev_chat == chat => {
+            Some((prev_chat, _, _, prev_stretch)) if prev_chat == chat && (stretch || prev_stretch) => {}
+            Some((prev_chat, prev_last, prev_count, _)) if prev_chat == chat => {
                 if last != prev_last && last.is_some() {
                     if at_bottom.get_untracked() || outgoing_local || prev_last.is_none() {
                         to_bottom();
@@ -203,7 +230,30 @@ fn Messages() -> impl IntoView {
             }
             _ => to_bottom(),
         }
-        (chat, last, count)
+        (chat, last, count, stretch)
+    });
+
+    // A search hit: brought to the middle of the view and marked for a moment.
+    Effect::new(move |_| {
+        let Some((id, _)) = store.chat.with(|c| c.highlight.filter(|_| c.load == Load::Ready)) else { return };
+        // After the effects that follow the newest message have scrolled.
+        request_animation_frame(move || {
+            request_animation_frame(move || {
+                let el = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(&format!("msg-{id}")));
+                if let Some(el) = el {
+                    let opts = web_sys::ScrollIntoViewOptions::new();
+                    opts.set_block(web_sys::ScrollLogicalPosition::Center);
+                    el.scroll_into_view_with_scroll_into_view_options(&opts);
+                    let _ = el.class_list().add_1("flash");
+                    set_timeout(
+                        move || drop(el.class_list().remove_1("flash")),
+                        std::time::Duration::from_millis(2000),
+                    );
+                }
+            });
+        });
     });
 
     let on_scroll = move |_| {
@@ -212,6 +262,9 @@ fn Messages() -> impl IntoView {
         at_bottom.set(bottom);
         if bottom {
             unseen.set(0);
+            if store.chat.with_untracked(|c| c.next_cursor.is_some()) {
+                spawn_local(store.load_newer());
+            }
         }
         if el.scroll_top() < NEAR_TOP {
             // Keep the reading position: the page goes above what is shown.
@@ -273,6 +326,9 @@ fn Messages() -> impl IntoView {
                     }}
                 </div>
             </div>
+            <Show when=move || store.chat.with(|c| c.next_cursor.is_some())>
+                <button class="new-pill" on:click=move |_| store.to_newest()>"Go to newest messages ↓"</button>
+            </Show>
             <Show when=move || { unseen.get() > 0 }>
                 <button class="new-pill" on:click=move |_| to_bottom()>
                     {move || match unseen.get() {
@@ -333,8 +389,9 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
             </span>
         </div>
     };
+    let anchor = format!("msg-{id}");
     if !(out && status == MessageStatus::Failed) {
-        return view! { <div class=class data-status=status.as_str()>{bubble}</div> }.into_any();
+        return view! { <div id=anchor class=class data-status=status.as_str()>{bubble}</div> }.into_any();
     }
     let reason = m
         .dto
@@ -344,7 +401,7 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
         .unwrap_or_else(|| "Not delivered".to_owned());
     let reason = if reason.starts_with("Not delivered") { reason } else { format!("Not delivered: {reason}") };
     view! {
-        <div class=class data-status="failed">
+        <div id=anchor class=class data-status="failed">
             <div class="failed-wrap">
                 <div class="failed-line">
                     <button class="fail-btn" aria-label="Not delivered. Retry" title="Retry" on:click=move |_| store.retry(id)>

@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark};
 use crate::store::{Live, Load, Modal, Store};
+use crate::ui::found::FoundMessages;
 use crate::ui::widgets::avatar::{Avatar, UserAvatar};
 use crate::ui::widgets::menu::{Item, MenuButton};
 use crate::ui::widgets::new_chat::NewChatButton;
@@ -331,6 +332,10 @@ fn ConversationList() -> impl IntoView {
             on:scroll=move |_| {
                 if let Some(el) = scroller.get_untracked() {
                     scroll_top.set(f64::from(el.scroll_top()));
+                    // The message hits below the chats page on at the end.
+                    if el.scroll_height() - el.scroll_top() - el.client_height() < 200 {
+                        store.more_found();
+                    }
                 }
             }
         >
@@ -399,6 +404,7 @@ fn ConversationList() -> impl IntoView {
                         .into_any()
                 }
             }}
+            <FoundMessages />
         </div>
     }
 }
