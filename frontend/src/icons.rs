@@ -29,6 +29,8 @@ pub enum Icon {
     Smiley,
     Reply,
     Unsupported,
+    /// The jump-to-bottom chevron.
+    Down,
 }
 
 impl Icon {
@@ -99,6 +101,9 @@ impl Icon {
             }
             Icon::Reply => {
                 r#"<path d="M10 6.5L4.5 12l5.5 5.5M5 12h9a5.5 5.5 0 0 1 5.5 5.5V19" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>"#
+            }
+            Icon::Down => {
+                r#"<path d="M6.5 9.5L12 15l5.5-5.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
             }
             Icon::Unsupported => {
                 r#"<circle cx="12" cy="12" r="8.6" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M5.9 5.9l12.2 12.2" stroke="currentColor" stroke-width="1.8"/>"#

@@ -14,13 +14,14 @@ mod list;
 mod live_sync;
 mod navigation;
 mod optimistic;
+mod outbox;
 mod send_answer;
 mod sending;
 mod session;
 mod toasts;
 mod writes;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use inbox_types::ConversationFilter;
 use inbox_types::dto::{ConversationDto, MeResponse, UserDto};
@@ -29,6 +30,7 @@ use uuid::Uuid;
 
 use crate::merge::UiMessage;
 use crate::prefs;
+use crate::thread::UnreadDivider;
 
 pub use toasts::{Toast, ToastKind};
 
@@ -76,6 +78,9 @@ pub struct ChatState {
     pub has_more: bool,
     pub loading_older: bool,
     pub sends_in_flight: u32,
+    /// Where the messages that were unread when the chat was opened start;
+    /// it stays while the chat stays open.
+    pub unread_divider: Option<UnreadDivider>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,11 +108,19 @@ pub struct Store {
     pub modal: RwSignal<Option<Modal>>,
     /// Asks the sidebar to focus its search box (Ctrl+Alt+/).
     pub focus_search: RwSignal<u32>,
+    /// The number the New chat dialog opens with ("Start a chat with +…").
+    pub new_chat_phone: StoredValue<Option<String>>,
     drafts: StoredValue<HashMap<Uuid, String>>,
     /// Messages only this tab holds (being sent, or a send whose answer
     /// never came), per conversation: they survive switching chats and
     /// refetches until the server has them.
     outbox: StoredValue<HashMap<Uuid, Vec<UiMessage>>>,
+    /// Conversations whose waiting messages are being sent, one at a time.
+    draining: StoredValue<HashSet<Uuid>>,
+    /// Pauses taken since the last answer, and whether one is running
+    /// (sends that got no answer while the browser believed it was online).
+    retry_attempt: StoredValue<u32>,
+    retry_scheduled: StoredValue<bool>,
     /// Bumped on each change of the list's query, so late answers to an old
     /// query are dropped.
     list_gen: StoredValue<u64>,
@@ -140,8 +153,12 @@ impl Store {
             toasts: RwSignal::new(Vec::new()),
             modal: RwSignal::new(None),
             focus_search: RwSignal::new(0),
+            new_chat_phone: StoredValue::new(None),
             drafts: StoredValue::new(HashMap::new()),
             outbox: StoredValue::new(HashMap::new()),
+            draining: StoredValue::new(HashSet::new()),
+            retry_attempt: StoredValue::new(0),
+            retry_scheduled: StoredValue::new(false),
             list_gen: StoredValue::new(0),
             chat_gen: StoredValue::new(0),
             writes: StoredValue::new(0),
