@@ -191,24 +191,26 @@ fn Messages() -> impl IntoView {
     // A message that turns failed while the agent is at the bottom: its
     // reason and Retry (below the bubble) come into view, not hidden below
     // the fold or behind the composer. Someone scrolled up stays put.
-    Effect::new(move |prev: Option<(Option<Uuid>, HashSet<Uuid>)>| {
-        let (chat, failed) = store.chat.with(|c| {
+    // (Failed messages that come with the first page are where they are.)
+    Effect::new(move |prev: Option<(Option<Uuid>, bool, HashSet<Uuid>)>| {
+        let (chat, ready, failed) = store.chat.with(|c| {
             let failed = c
                 .messages
                 .iter()
                 .filter(|m| m.dto.direction == MessageDirection::Outbound && m.dto.status == MessageStatus::Failed)
                 .map(|m| m.dto.id)
                 .collect::<HashSet<_>>();
-            (c.id, failed)
+            (c.id, c.load == Load::Ready, failed)
         });
-        if let Some((prev_chat, prev_failed)) = &prev
+        if let Some((prev_chat, true, prev_failed)) = &prev
             && *prev_chat == chat
+            && ready
             && !failed.is_subset(prev_failed)
             && at_bottom.get_untracked()
         {
             to_bottom();
         }
-        (chat, failed)
+        (chat, ready, failed)
     });
 
     // The newest message stays in view when the window changes size (a
