@@ -4,7 +4,7 @@
 import type { Page } from '@playwright/test';
 import { test, expect, row, inbound, freshPhone } from './fixtures';
 
-const search = (page: Page) => page.getByRole('textbox', { name: 'Search chats' });
+const search = (page: Page) => page.getByRole('searchbox', { name: 'Search chats' });
 const startRow = (page: Page) => page.getByRole('button', { name: /^Start a chat with/ });
 
 for (const size of [

@@ -24,10 +24,14 @@ async function aboveComposer(page: Page, locator: Locator) {
   expect(box.y + box.height).toBeLessThanOrEqual(top);
 }
 
-/** A chat with `n` messages from the customer, all read (opened once), then closed. */
+/** A chat with `n` messages from the customer, read (opened once), open again at its newest. */
 async function readChat(page: Page, tenant: Tenant, name: string, n: number, prefix = 'Earlier message') {
   const phone = freshPhone();
   for (let i = 1; i <= n; i++) await inbound(page.request, tenant, phone.digits, `${prefix} ${i}`, name);
+  await row(page, new RegExp(name)).click();
+  await expect(message(page, `${prefix} ${n}`)).toBeAttached();
+  await page.keyboard.press('Escape');
+  await expect(row(page, name).locator('.badge')).toHaveCount(0);
   await row(page, new RegExp(name)).click();
   await expect(message(page, `${prefix} ${n}`)).toBeInViewport();
   return phone;
