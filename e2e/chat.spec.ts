@@ -51,6 +51,11 @@ test('messages sent quickly one after another stay in order', async ({ app: page
 test('scrolling up loads older messages and keeps the reading position', async ({ app: page, tenant }) => {
   const phone = freshPhone();
   for (let i = 1; i <= 65; i++) await inbound(page.request, tenant, phone.digits, `Message number ${i}`, 'Kenji Watanabe');
+  // Read once (unread, it would open at the unread divider), then opened at the bottom.
+  await row(page, /Kenji Watanabe/).click();
+  await expect(thread(page).getByRole('separator')).toHaveText('65 unread messages');
+  await page.keyboard.press('Escape');
+  await expect(row(page, /Kenji Watanabe/).locator('.badge')).toHaveCount(0);
   await row(page, /Kenji Watanabe/).click();
   await expect(thread(page).getByText('Message number 65', { exact: true })).toBeInViewport();
   // The first page holds the newest 50.
@@ -76,6 +81,11 @@ test('scrolling up loads older messages and keeps the reading position', async (
 test('a new message scrolls into view at the bottom; when scrolled up the jump button counts it instead', async ({ app: page, tenant }) => {
   const phone = freshPhone();
   for (let i = 1; i <= 30; i++) await inbound(page.request, tenant, phone.digits, `Earlier message ${i}`, 'Chidi Nwosu');
+  // Read once (unread, it would open at the unread divider), then opened at the bottom.
+  await row(page, /Chidi Nwosu/).click();
+  await expect(thread(page).getByRole('separator')).toHaveText('30 unread messages');
+  await page.keyboard.press('Escape');
+  await expect(row(page, /Chidi Nwosu/).locator('.badge')).toHaveCount(0);
   await row(page, /Chidi Nwosu/).click();
   await expect(thread(page).getByText('Earlier message 30', { exact: true })).toBeInViewport();
 
