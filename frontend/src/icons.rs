@@ -16,7 +16,6 @@ pub enum Icon {
     Send,
     Back,
     Up,
-    Down,
     Close,
     Plus,
     Check,
@@ -31,6 +30,8 @@ pub enum Icon {
     Smiley,
     Reply,
     Unsupported,
+    /// The jump-to-bottom chevron.
+    Down,
 }
 
 impl Icon {
@@ -65,9 +66,6 @@ impl Icon {
             }
             Icon::Up => {
                 r#"<path d="M6 15l6-6 6 6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
-            }
-            Icon::Down => {
-                r#"<path d="M6 9l6 6 6-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
             }
             Icon::Close => {
                 r#"<path d="M6.5 6.5l11 11M17.5 6.5l-11 11" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>"#
@@ -107,6 +105,9 @@ impl Icon {
             }
             Icon::Reply => {
                 r#"<path d="M10 6.5L4.5 12l5.5 5.5M5 12h9a5.5 5.5 0 0 1 5.5 5.5V19" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>"#
+            }
+            Icon::Down => {
+                r#"<path d="M6.5 9.5L12 15l5.5-5.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>"#
             }
             Icon::Unsupported => {
                 r#"<circle cx="12" cy="12" r="8.6" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M5.9 5.9l12.2 12.2" stroke="currentColor" stroke-width="1.8"/>"#

@@ -62,6 +62,8 @@ fn open(
         if reconnected && last_id.get_value().is_none() {
             store.refresh_all();
         }
+        // The server is reachable again: messages waiting for it go out.
+        store.network_back();
     });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     handlers.push(on_open);

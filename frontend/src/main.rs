@@ -10,6 +10,7 @@ mod merge;
 mod prefs;
 mod rich_text;
 mod store;
+mod thread;
 mod ui;
 
 use leptos::prelude::*;
@@ -39,6 +40,8 @@ fn App() -> impl IntoView {
     // Live updates while signed in; the open chat is read once it is seen.
     live::run(store);
     let _ = window_event_listener(leptos::ev::visibilitychange, move |_| store.on_visible());
+    // Messages sent offline go out when the browser is back online.
+    let _ = window_event_listener(leptos::ev::online, move |_| store.network_back());
 
     view! {
         {move || match store.session.get() {

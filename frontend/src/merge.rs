@@ -21,6 +21,9 @@ pub struct UiMessage {
 pub struct LocalSend {
     pub client_key: Uuid,
     pub failed: Option<String>,
+    /// Held until the network is back: sent while offline, or its send got
+    /// no answer. It goes out again under the same client key.
+    pub waiting: bool,
 }
 
 impl UiMessage {
@@ -156,7 +159,7 @@ mod tests {
     fn older_pages_are_kept_and_local_sends_stay_last() {
         let local = UiMessage {
             dto: msg(99, 9, MessageDirection::Outbound),
-            local: Some(LocalSend { client_key: Uuid::from_u128(99), failed: None }),
+            local: Some(LocalSend { client_key: Uuid::from_u128(99), failed: None, waiting: false }),
         };
         let existing = vec![
             UiMessage::server(msg(1, 1, MessageDirection::Inbound)),

@@ -11,6 +11,7 @@ use super::toasts::ToastKind;
 use super::{ChatState, Load, PAGE, Store, document_visible};
 use crate::api;
 use crate::merge::{self, UiMessage};
+use crate::thread;
 
 impl Store {
     fn bump_chat_gen(&self) -> u64 {
@@ -63,6 +64,9 @@ impl Store {
                     // This tab's unsent messages are the newest: shown once the newest page is.
                     if page.next_cursor.is_none() {
                         c.messages.extend(self.outbox.with_value(|o| o.get(&id).cloned().unwrap_or_default()));
+                        // Read before this fetch marks it read: the divider stays
+                        // where the unread messages started while the chat is open.
+                        c.unread_divider = thread::unread_divider(&c.messages, conv.unread_count);
                     }
                     c.previous_cursor = page.previous_cursor;
                     c.has_more = page.has_more;

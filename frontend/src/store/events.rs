@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn a_status_event_leaves_a_message_this_tab_is_still_sending_to_its_answer() {
         let (mut list, mut chat) = shown(MessageStatus::Sending);
-        chat.messages[0].local = Some(LocalSend { client_key: id(10), failed: None });
+        chat.messages[0].local = Some(LocalSend { client_key: id(10), failed: None, waiting: false });
         apply_event(&status_event(MessageStatus::Sent, None), &mut list, &mut chat);
         assert_eq!(chat.messages[0].dto.status, MessageStatus::Sending);
     }

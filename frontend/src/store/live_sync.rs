@@ -155,7 +155,12 @@ impl Store {
                 if c.next_cursor.is_some() {
                     return;
                 }
-                let merged = merge::merge_messages(&c.messages, page.messages, page.has_more, c.sends_in_flight > 0);
+                // A message waiting for the network may have reached the
+                // server (its answer lost): its resend's answer settles it,
+                // so it is never shown twice meanwhile.
+                let unsettled =
+                    c.sends_in_flight > 0 || c.messages.iter().any(|m| m.local.as_ref().is_some_and(|l| l.waiting));
+                let merged = merge::merge_messages(&c.messages, page.messages, page.has_more, unsettled);
                 if merged != c.messages {
                     c.messages = merged;
                 }

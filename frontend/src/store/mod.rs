@@ -15,13 +15,14 @@ mod list;
 mod live_sync;
 mod navigation;
 mod optimistic;
+mod outbox;
 mod send_answer;
 mod sending;
 mod session;
 mod toasts;
 mod writes;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use inbox_types::ConversationFilter;
 use inbox_types::dto::{ConversationDto, MeResponse, UserDto};
@@ -30,6 +31,7 @@ use uuid::Uuid;
 
 use crate::merge::UiMessage;
 use crate::prefs;
+use crate::thread::UnreadDivider;
 
 pub use toasts::{Toast, ToastKind};
 
@@ -84,6 +86,9 @@ pub struct ChatState {
     /// counter so choosing the same hit again brings it back.
     pub highlight: Option<(Uuid, u32)>,
     pub sends_in_flight: u32,
+    /// Where the messages that were unread when the chat was opened start;
+    /// it stays while the chat stays open.
+    pub unread_divider: Option<UnreadDivider>,
 }
 
 /// Messages found by the sidebar's search (below the matching chats).
@@ -124,11 +129,19 @@ pub struct Store {
     pub modal: RwSignal<Option<Modal>>,
     /// Asks the sidebar to focus its search box (Ctrl+Alt+/).
     pub focus_search: RwSignal<u32>,
+    /// The number the New chat dialog opens with ("Start a chat with +…").
+    pub new_chat_phone: StoredValue<Option<String>>,
     drafts: StoredValue<HashMap<Uuid, String>>,
     /// Messages only this tab holds (being sent, or a send whose answer
     /// never came), per conversation: they survive switching chats and
     /// refetches until the server has them.
     outbox: StoredValue<HashMap<Uuid, Vec<UiMessage>>>,
+    /// Conversations whose waiting messages are being sent, one at a time.
+    draining: StoredValue<HashSet<Uuid>>,
+    /// Pauses taken since the last answer, and whether one is running
+    /// (sends that got no answer while the browser believed it was online).
+    retry_attempt: StoredValue<u32>,
+    retry_scheduled: StoredValue<bool>,
     /// Bumped on each change of the list's query, so late answers to an old
     /// query are dropped.
     list_gen: StoredValue<u64>,
@@ -163,8 +176,12 @@ impl Store {
             toasts: RwSignal::new(Vec::new()),
             modal: RwSignal::new(None),
             focus_search: RwSignal::new(0),
+            new_chat_phone: StoredValue::new(None),
             drafts: StoredValue::new(HashMap::new()),
             outbox: StoredValue::new(HashMap::new()),
+            draining: StoredValue::new(HashSet::new()),
+            retry_attempt: StoredValue::new(0),
+            retry_scheduled: StoredValue::new(false),
             list_gen: StoredValue::new(0),
             chat_gen: StoredValue::new(0),
             found_gen: StoredValue::new(0),

@@ -36,6 +36,13 @@ impl Store {
         prefs::save(self.view(), false);
     }
 
+    /// Opens the New chat dialog with `phone` filled in ("Start a chat
+    /// with +…" from the search).
+    pub fn new_chat_with(self, phone: String) {
+        self.new_chat_phone.set_value(Some(phone));
+        self.modal.set(Some(super::Modal::NewChat));
+    }
+
     pub fn set_filter(self, f: ConversationFilter) {
         self.set_list_query(self.filter, f, true);
     }

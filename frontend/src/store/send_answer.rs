@@ -22,10 +22,14 @@ pub(super) enum SendOutcome {
         /// Tell the agent it failed, with a Retry.
         warn: bool,
     },
-    /// Nothing stored, or no answer: this tab keeps it as failed, and Retry
-    /// resends it under the same client key (a repeat the server already
-    /// has answers CONFLICT naming the original).
+    /// The server refused it and stored nothing: this tab keeps it as
+    /// failed, and Retry resends it under the same client key.
     KeptFailed { error: String },
+    /// No answer (offline, connection reset): perhaps it arrived, perhaps
+    /// not. It waits in this tab and goes out again under the same client
+    /// key once the network is back; a repeat the server already has
+    /// answers CONFLICT naming the original, which settles it as stored.
+    Unanswered,
     /// The session ended: the sign-in page takes over.
     SessionEnded,
 }
@@ -42,6 +46,7 @@ pub(super) fn send_outcome(res: &Result<SendNewMessageOutput, ApiError>) -> Send
             };
         }
         Err(e) if e.is_unauthorized() => return SendOutcome::SessionEnded,
+        Err(ApiError::Network(_)) => return SendOutcome::Unanswered,
         Err(e) => e,
     };
     match (e.code(), e.message_id()) {
@@ -69,6 +74,8 @@ pub(super) struct Settled {
     pub error: Option<String>,
     /// The server has it; otherwise only this tab does.
     pub stored: bool,
+    /// Only this tab has it, waiting for the network.
+    pub waiting: bool,
 }
 
 impl SendOutcome {
@@ -77,10 +84,17 @@ impl SendOutcome {
     pub(super) fn settled(&self, key: Uuid) -> Option<Settled> {
         match self {
             SendOutcome::Stored { id, status, error, .. } => {
-                Some(Settled { id: *id, status: *status, error: error.clone(), stored: true })
+                Some(Settled { id: *id, status: *status, error: error.clone(), stored: true, waiting: false })
             }
-            SendOutcome::KeptFailed { error } => {
-                Some(Settled { id: key, status: MessageStatus::Failed, error: Some(error.clone()), stored: false })
+            SendOutcome::KeptFailed { error } => Some(Settled {
+                id: key,
+                status: MessageStatus::Failed,
+                error: Some(error.clone()),
+                stored: false,
+                waiting: false,
+            }),
+            SendOutcome::Unanswered => {
+                Some(Settled { id: key, status: MessageStatus::Sending, error: None, stored: false, waiting: true })
             }
             SendOutcome::SessionEnded => None,
         }
@@ -93,7 +107,8 @@ impl Settled {
         m.dto.id = self.id;
         m.dto.status = advanced(m.dto.status, self.status);
         m.dto.error_message = self.error.clone();
-        m.local = (!self.stored).then(|| LocalSend { client_key: key, failed: self.error.clone() });
+        m.local =
+            (!self.stored).then(|| LocalSend { client_key: key, failed: self.error.clone(), waiting: self.waiting });
     }
 }
 
@@ -129,7 +144,7 @@ mod tests {
     fn sending() -> UiMessage {
         let mut dto = msg(7, 1, MessageDirection::Outbound);
         dto.status = MessageStatus::Sending;
-        UiMessage { dto, local: Some(LocalSend { client_key: KEY, failed: None }) }
+        UiMessage { dto, local: Some(LocalSend { client_key: KEY, failed: None, waiting: false }) }
     }
 
     fn settled(res: Result<SendNewMessageOutput, ApiError>) -> (SendOutcome, UiMessage) {
@@ -168,15 +183,36 @@ mod tests {
     }
 
     #[test]
-    fn a_send_that_stored_nothing_stays_in_this_tab_as_failed_under_its_client_key() {
-        for res in [refused(ErrorCode::ValidationError, None), Err(ApiError::Network("reset".into()))] {
+    fn a_refusal_that_stored_nothing_stays_in_this_tab_as_failed_under_its_client_key() {
+        for res in [refused(ErrorCode::ValidationError, None), refused(ErrorCode::ServiceUnavailable, None)] {
             let (outcome, m) = settled(res);
             assert!(matches!(outcome, SendOutcome::KeptFailed { .. }));
             assert_eq!((m.dto.id, m.dto.status), (KEY, MessageStatus::Failed));
             let local = m.local.expect("kept in this tab");
             assert_eq!(local.client_key, KEY, "Retry resends under the same key");
             assert!(local.failed.is_some());
+            assert!(!local.waiting);
         }
+    }
+
+    #[test]
+    fn a_send_without_an_answer_waits_for_the_network_under_its_client_key_without_failing() {
+        let (outcome, m) = settled(Err(ApiError::Network("offline".into())));
+        assert_eq!(outcome, SendOutcome::Unanswered);
+        assert_eq!((m.dto.id, m.dto.status, m.dto.error_message.as_deref()), (KEY, MessageStatus::Sending, None));
+        let local = m.local.expect("kept in this tab");
+        assert_eq!(local, LocalSend { client_key: KEY, failed: None, waiting: true });
+    }
+
+    #[test]
+    fn a_queued_resend_the_server_already_has_is_settled_as_sent_not_failed() {
+        // The first attempt arrived but its answer was lost; the resend under
+        // the same key is answered CONFLICT naming the stored message.
+        let (_, waiting) = settled(Err(ApiError::Network("reset".into())));
+        let outcome = send_outcome(&refused(ErrorCode::Conflict, Some(STORED)));
+        let mut m = waiting;
+        outcome.settled(KEY).expect("settled").apply(&mut m, KEY);
+        assert_eq!((m.dto.id, m.dto.status, m.local), (STORED, MessageStatus::Sent, None));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Sending: the bubble appears at once with a clock, and the answer decides
-//! what it becomes. A message whose send left nothing on the server stays
-//! in this tab (the outbox) until a retry delivers it.
+//! what it becomes. A message the server refused without storing it stays
+//! in this tab (the outbox) as failed until a retry delivers it; one sent
+//! offline or without an answer waits there for the network (`outbox`).
 
 use inbox_types::dto::{MessageDto, SendNewMessageOutput};
 use inbox_types::{MessageDirection, MessageStatus};
@@ -39,7 +40,9 @@ impl Store {
                 now,
             )
         };
-        let message = UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None }) };
+        // Behind messages waiting for the network, or offline: it waits too.
+        let waiting = self.must_queue(conv.id);
+        let message = UiMessage { dto, local: Some(LocalSend { client_key: key, failed: None, waiting }) };
         self.outbox.update_value(|o| o.entry(conv.id).or_default().push(message.clone()));
         // From an older stretch (a search hit), sending goes back to the newest.
         if self.chat.with_untracked(|c| c.next_cursor.is_some()) {
@@ -55,21 +58,36 @@ impl Store {
             c.last_message_status = Some(MessageStatus::Sending);
         });
         self.to_top(conv.id);
-        self.deliver_local(conv.id, key, text);
+        if waiting {
+            self.send_waiting(conv.id);
+        } else {
+            self.deliver_local(conv.id, key, text);
+        }
     }
 
     /// Sends (or re-sends) a message this tab holds, under its client key.
     fn deliver_local(self, conversation: Uuid, key: Uuid, text: String) {
-        self.chat.update(|c| c.sends_in_flight += 1);
         spawn_local(async move {
-            let res = api::send_message(conversation, &text, key).await;
+            self.post_local(conversation, key, text).await;
+        });
+    }
+
+    /// Posts a message this tab holds and applies the answer. Returns
+    /// whether an answer came (without one, the message waits).
+    pub(super) async fn post_local(self, conversation: Uuid, key: Uuid, text: String) -> bool {
+        let in_flight = |add: bool| {
             self.chat.update(|c| {
                 if c.id == Some(conversation) {
-                    c.sends_in_flight = c.sends_in_flight.saturating_sub(1);
+                    c.sends_in_flight = if add { c.sends_in_flight + 1 } else { c.sends_in_flight.saturating_sub(1) };
                 }
-            });
-            self.finish_send(conversation, key, res);
-        });
+            })
+        };
+        in_flight(true);
+        let res = api::send_message(conversation, &text, key).await;
+        in_flight(false);
+        let answered = !matches!(res, Err(ApiError::Network(_)));
+        self.finish_send(conversation, key, res);
+        answered
     }
 
     fn finish_send(self, conversation: Uuid, key: Uuid, res: Result<SendNewMessageOutput, ApiError>) {
@@ -109,6 +127,11 @@ impl Store {
                 }
             }
         });
+        if outcome == SendOutcome::Unanswered {
+            self.retry_waiting_later();
+        } else {
+            self.answered();
+        }
         match outcome {
             SendOutcome::Stored { refetch: true, .. } => self.refresh(true, true),
             SendOutcome::Stored { warn: true, .. } | SendOutcome::KeptFailed { .. } => {

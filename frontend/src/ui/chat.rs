@@ -1,8 +1,6 @@
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use chrono::{FixedOffset, NaiveDate};
 use inbox_types::dto::ConversationDto;
-use inbox_types::timeline::{self, TimelineItem};
 use inbox_types::{MessageContent, MessageDirection, MessageStatus, MessageText};
 use leptos::html;
 use leptos::prelude::*;
@@ -14,6 +12,7 @@ use crate::format;
 use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
 use crate::store::{Load, Modal, Store};
+use crate::thread::{self, Line};
 use crate::ui::chat_search::ChatSearch;
 use crate::ui::widgets::avatar::Avatar;
 use crate::ui::widgets::menu::{Item, MenuButton};
@@ -141,102 +140,90 @@ fn Header(conversation: Memo<Option<ConversationDto>>, searching: RwSignal<bool>
     }
 }
 
-/// One line of the thread: a date pill or a bubble.
-#[derive(Debug, Clone, PartialEq)]
-enum Line {
-    Day(NaiveDate),
-    Msg { m: Box<UiMessage>, first: bool },
-}
-
-impl Line {
-    fn key(&self) -> String {
-        match self {
-            Line::Day(d) => format!("d{d}"),
-            Line::Msg { m, first } => format!(
-                "m{}{:?}{}{}{}",
-                m.dto.id,
-                m.dto.status,
-                first,
-                m.local.is_some(),
-                m.dto.error_message.as_deref().unwrap_or("")
-            ),
-        }
-    }
-}
-
-/// The thread in the viewer's time zone `tz`: a date pill before each day,
-/// and each bubble marked when it starts a run of one side's messages.
-fn lines(messages: &[UiMessage], tz: FixedOffset) -> Vec<Line> {
-    let by_id: HashMap<Uuid, &UiMessage> = messages.iter().map(|m| (m.dto.id, m)).collect();
-    let mut prev_dir = None;
-    // In the order the store keeps (oldest first, this tab's sends last).
-    timeline::in_order(messages.iter().map(|m| &m.dto), tz)
-        .into_iter()
-        .filter_map(|item| match item {
-            TimelineItem::DateSeparator(d) => {
-                prev_dir = None;
-                Some(Line::Day(d))
-            }
-            TimelineItem::Message(dto) => {
-                let first = prev_dir != Some(dto.direction);
-                prev_dir = Some(dto.direction);
-                by_id.get(&dto.id).map(|m| Line::Msg { m: Box::new((*m).clone()), first })
-            }
-        })
-        .collect()
-}
+/// What the placing effect saw last: the chat, whether it was loaded, its
+/// last message, how many messages, and whether it was paging newer.
+type Placed = (Option<Uuid>, bool, Option<Uuid>, usize, bool);
 
 #[component]
 fn Messages() -> impl IntoView {
     let store = expect_context::<Store>();
     let wall = NodeRef::<html::Div>::new();
     let at_bottom = RwSignal::new(true);
+    // New messages since the agent scrolled up (the jump button's badge).
     let unseen = RwSignal::new(0usize);
-    let thread = Memo::new(move |_| store.chat.with(|c| lines(&c.messages, format::offset_at(format::now()))));
+    let thread = Memo::new(move |_| {
+        store.chat.with(|c| thread::lines(&c.messages, format::offset_at(format::now()), c.unread_divider))
+    });
     let load = Memo::new(move |_| store.chat.with(|c| c.load.clone()));
+    let stretch = Memo::new(move |_| store.chat.with(|c| c.next_cursor.is_some()));
     let loading_older = Memo::new(move |_| store.chat.with(|c| c.loading_older));
 
-    let to_bottom = move || {
+    let to_bottom_now = move || {
+        if let Some(el) = wall.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        at_bottom.set(true);
+        unseen.set(0);
+    };
+    let to_bottom = move || request_animation_frame(to_bottom_now);
+    // A chat opens at the unread divider when the unread messages are
+    // taller than the view (the agent reads them from the first), else at
+    // the bottom.
+    let to_start = move || {
         request_animation_frame(move || {
-            if let Some(el) = wall.get_untracked() {
-                el.set_scroll_top(el.scroll_height());
+            let Some(el) = wall.get_untracked() else { return };
+            let divider = el.query_selector(".unread-divider").ok().flatten().map(|d| {
+                d.get_bounding_client_rect().top() - el.get_bounding_client_rect().top() + f64::from(el.scroll_top())
+            });
+            match divider {
+                Some(top) if f64::from(el.scroll_height()) - top > f64::from(el.client_height()) => {
+                    // A little of what came before stays in view.
+                    el.set_scroll_top((top - 12.0).max(0.0) as i32);
+                    at_bottom.set(false);
+                    unseen.set(0);
+                }
+                _ => to_bottom_now(),
             }
-            at_bottom.set(true);
-            unseen.set(0);
         });
     };
 
-    // A new last message: follow it when the agent is at the bottom (or sent
-    // it); otherwise count it on the "new messages" pill.
-    Effect::new(move |prev: Option<(Option<Uuid>, Option<Uuid>, usize, bool)>| {
-        let (chat, last, outgoing_local) = store.chat.with(|c| {
-            let last = c.messages.last();
-            (c.id, last.map(|m| m.dto.id), last.is_some_and(|m| m.local.is_some()))
-        });
-        let count = store.chat.with(|c| c.messages.len());
+    // The chat shown: start at the divider or the bottom once its messages
+    // are in. A new last message: follow it when the agent is at the
+    // bottom (or sent it); otherwise count it on the jump button.
+    Effect::new(move |prev: Option<Placed>| {
         // An older stretch (a search hit) grows at the bottom as the agent
         // scrolls down: that is reading, not a new message to follow.
-        let stretch = store.chat.with(|c| c.next_cursor.is_some() || c.loading_newer);
+        let paging = store.chat.with(|c| c.next_cursor.is_some() || c.loading_newer);
+        let (chat, ready, last, outgoing_local, count) = store.chat.with(|c| {
+            let last = c.messages.last();
+            (
+                c.id,
+                c.load == Load::Ready,
+                last.map(|m| m.dto.id),
+                last.is_some_and(|m| m.local.is_some()),
+                c.messages.len(),
+            )
+        });
         match prev {
-            Some((prev_chat, _, _, prev_stretch)) if prev_chat == chat && (stretch || prev_stretch) => {}
-            Some((prev_chat, prev_last, prev_count, _)) if prev_chat == chat => {
-                if last != prev_last && last.is_some() {
-                    if at_bottom.get_untracked() || outgoing_local || prev_last.is_none() {
-                        to_bottom();
-                    } else {
-                        unseen.update(|n| *n += count.saturating_sub(prev_count).max(1));
-                    }
+            _ if !ready => {}
+            Some((prev_chat, true, _, _, prev_paging)) if prev_chat == chat && (paging || prev_paging) => {}
+            Some((prev_chat, true, prev_last, prev_count, _)) if prev_chat == chat => {
+                let new_last = last != prev_last && last.is_some();
+                if new_last && (at_bottom.get_untracked() || outgoing_local || prev_last.is_none()) {
+                    to_bottom();
+                } else if new_last {
+                    unseen.update(|n| *n += count.saturating_sub(prev_count).max(1));
                 }
             }
-            _ => to_bottom(),
+            _ => to_start(),
         }
-        (chat, last, count, stretch)
+        (chat, ready, last, count, paging)
     });
 
     // A search hit: brought to the middle of the view and marked for a moment.
     Effect::new(move |_| {
         let Some((id, _)) = store.chat.with(|c| c.highlight.filter(|_| c.load == Load::Ready)) else { return };
-        // After the effects that follow the newest message have scrolled.
+        // After the effect that places a newly opened chat has scrolled.
         request_animation_frame(move || {
             request_animation_frame(move || {
                 let el = web_sys::window()
@@ -256,15 +243,51 @@ fn Messages() -> impl IntoView {
         });
     });
 
+    // A message that turns failed while the agent is at the bottom: its
+    // reason and Retry (below the bubble) come into view, not hidden below
+    // the fold or behind the composer. Someone scrolled up stays put.
+    // (Failed messages that come with the first page are where they are.)
+    Effect::new(move |prev: Option<(Option<Uuid>, bool, HashSet<Uuid>)>| {
+        let (chat, ready, failed) = store.chat.with(|c| {
+            let failed = c
+                .messages
+                .iter()
+                .filter(|m| m.dto.direction == MessageDirection::Outbound && m.dto.status == MessageStatus::Failed)
+                .map(|m| m.dto.id)
+                .collect::<HashSet<_>>();
+            (c.id, c.load == Load::Ready, failed)
+        });
+        if let Some((prev_chat, true, prev_failed)) = &prev
+            && *prev_chat == chat
+            && ready
+            && !failed.is_subset(prev_failed)
+            && at_bottom.get_untracked()
+        {
+            to_bottom();
+        }
+        (chat, ready, failed)
+    });
+
+    // The newest message stays in view when the window changes size (a
+    // narrower window makes the bubbles taller, a lower one the view shorter).
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        if at_bottom.get_untracked() {
+            to_bottom_now();
+        }
+    });
+    on_cleanup(move || resize.remove());
+
     let on_scroll = move |_| {
         let Some(el) = wall.get_untracked() else { return };
         let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < NEAR_BOTTOM;
-        at_bottom.set(bottom);
-        if bottom {
+        if at_bottom.get_untracked() != bottom {
+            at_bottom.set(bottom);
+        }
+        if bottom && unseen.get_untracked() > 0 {
             unseen.set(0);
-            if store.chat.with_untracked(|c| c.next_cursor.is_some()) {
-                spawn_local(store.load_newer());
-            }
+        }
+        if bottom && store.chat.with_untracked(|c| c.next_cursor.is_some()) {
+            spawn_local(store.load_newer());
         }
         if el.scroll_top() < NEAR_TOP {
             // Keep the reading position: the page goes above what is shown.
@@ -313,6 +336,14 @@ fn Messages() -> impl IntoView {
                                 <For each=move || thread.get() key=Line::key let:line>
                                     {match line {
                                         Line::Day(d) => view! { <div class="day">{format::day(d)}</div> }.into_any(),
+                                        Line::Unread(n) => {
+                                            view! {
+                                                <div class="unread-divider" role="separator">
+                                                    <span>{thread::unread_label(n)}</span>
+                                                </div>
+                                            }
+                                                .into_any()
+                                        }
                                         Line::Msg { m, .. } if matches!(m.dto.payload, MessageContent::System { .. }) => {
                                             view! { <div class="day system" role="note">{m.dto.content.clone()}</div> }
                                                 .into_any()
@@ -326,15 +357,20 @@ fn Messages() -> impl IntoView {
                     }}
                 </div>
             </div>
-            <Show when=move || store.chat.with(|c| c.next_cursor.is_some())>
-                <button class="new-pill" on:click=move |_| store.to_newest()>"Go to newest messages ↓"</button>
-            </Show>
-            <Show when=move || { unseen.get() > 0 }>
-                <button class="new-pill" on:click=move |_| to_bottom()>
-                    {move || match unseen.get() {
-                        1 => "1 new message ↓".to_owned(),
-                        n => format!("{n} new messages ↓"),
-                    }}
+            // From an older stretch (a search hit) the button goes to the newest messages.
+            <Show when=move || (!at_bottom.get() || stretch.get()) && load.with(|l| *l == Load::Ready)>
+                <button
+                    class="jump"
+                    aria-label=move || {
+                        if stretch.get() { "Go to newest messages".to_owned() } else { thread::jump_label(unseen.get()) }
+                    }
+                    title="Scroll to the newest message"
+                    on:click=move |_| if stretch.get_untracked() { store.to_newest() } else { to_bottom() }
+                >
+                    {icon(Icon::Down)}
+                    <Show when=move || { unseen.get() > 0 }>
+                        <span class="jump-count" aria-hidden="true">{move || unseen.get()}</span>
+                    </Show>
                 </button>
             </Show>
         </div>
@@ -390,6 +426,19 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
         </div>
     };
     let anchor = format!("msg-{id}");
+    // Sent offline or without an answer: it goes out when the network is back.
+    let waiting = m.local.as_ref().is_some_and(|l| l.waiting);
+    if waiting {
+        return view! {
+            <div id=anchor class=class data-status=status.as_str() data-waiting="true">
+                <div class="failed-wrap">
+                    {bubble}
+                    <div class="wait-note">{mark(Mark::Clock)}<span>"Waiting for network"</span></div>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
     if !(out && status == MessageStatus::Failed) {
         return view! { <div id=anchor class=class data-status=status.as_str()>{bubble}</div> }.into_any();
     }
@@ -540,32 +589,5 @@ fn Composer() -> impl IntoView {
                 {icon(Icon::Send)}
             </button>
         </footer>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use inbox_types::MessageDirection::{Inbound, Outbound};
-
-    use super::*;
-    use crate::fixtures::msg;
-
-    #[test]
-    fn a_date_pill_starts_each_day_and_a_new_run_of_bubbles() {
-        let next_day = 86_400;
-        let messages: Vec<UiMessage> =
-            [msg(1, 0, Inbound), msg(2, 60, Inbound), msg(3, 120, Outbound), msg(4, next_day, Outbound)]
-                .into_iter()
-                .map(UiMessage::server)
-                .collect();
-        let utc = FixedOffset::east_opt(0).unwrap();
-        let shape: Vec<String> = lines(&messages, utc)
-            .iter()
-            .map(|line| match line {
-                Line::Day(_) => "day".to_owned(),
-                Line::Msg { m, first } => format!("{}{}", m.dto.id.as_u128(), if *first { " first" } else { "" }),
-            })
-            .collect();
-        assert_eq!(shape, ["day", "1 first", "2", "3 first", "day", "4 first"]);
     }
 }

@@ -15,7 +15,11 @@ use crate::ui::widgets::dialog::Dialog;
 #[component]
 pub fn NewChatModal() -> impl IntoView {
     let store = expect_context::<Store>();
-    let phone = RwSignal::new(String::new());
+    // "Start a chat with +…" fills the number in; the message is next.
+    let mut prefilled = None;
+    store.new_chat_phone.update_value(|p| prefilled = p.take());
+    let focus_text = prefilled.is_some();
+    let phone = RwSignal::new(prefilled.unwrap_or_default());
     let text = RwSignal::new(String::new());
     let phone_touched = RwSignal::new(false);
     let text_touched = RwSignal::new(false);
@@ -132,7 +136,7 @@ pub fn NewChatModal() -> impl IntoView {
                         inputmode="tel"
                         autocomplete="off"
                         placeholder="+1 415 555 0100"
-                        data-autofocus
+                        data-autofocus=(!focus_text).then_some("")
                         disabled=move || busy.get()
                         aria-invalid=move || phone_error().is_some().to_string()
                         aria-describedby="new-phone-hint"
@@ -177,6 +181,7 @@ pub fn NewChatModal() -> impl IntoView {
                         class="textarea"
                         class:err=move || text_error().is_some()
                         placeholder="Type a message"
+                        data-autofocus=focus_text.then_some("")
                         disabled=move || busy.get()
                         aria-invalid=move || text_error().is_some().to_string()
                         aria-describedby="new-text-hint"

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use inbox_types::dto::ConversationDto;
-use inbox_types::{ConversationFilter, MessageDirection};
+use inbox_types::{ConversationFilter, E164Phone, MessageDirection};
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -135,6 +135,8 @@ fn SearchBox() -> impl IntoView {
                             ev.prevent_default();
                             if let Some(first) = store.list.with_untracked(|l| l.items.first().map(|c| c.id)) {
                                 store.select(first);
+                            } else if let Some(phone) = number_to_start(&store, &text.get_untracked()) {
+                                store.new_chat_with(phone);
                             }
                         }
                         _ => {}
@@ -152,6 +154,14 @@ fn SearchBox() -> impl IntoView {
             </label>
         </div>
     }
+}
+
+/// The search text as a number to start a chat with (formatted), when it
+/// is one under the company's number rule. The app does not know the
+/// company's country, so the number needs its country code.
+fn number_to_start(store: &Store, search: &str) -> Option<String> {
+    let rule = store.me().map(|me| me.company.number_rule).unwrap_or_default();
+    E164Phone::parse_with_rule(search, None, rule).ok().map(|p| format::phone(p.as_str()))
 }
 
 /// Moves the focus into the list of chats (its first row becomes active).
@@ -369,7 +379,21 @@ fn ConversationList() -> impl IntoView {
                         store.archived_view.get_untracked(),
                         &store.search.get_untracked(),
                     );
-                    view! { <div class="state empty"><p>{text}</p></div> }.into_any()
+                    // A number no chat matches: offer to start one, as WhatsApp Web does.
+                    let start = number_to_start(&store, &store.search.get_untracked()).map(|phone| {
+                        let label = format!("Start a chat with {phone}");
+                        view! {
+                            <button class="start-chat" on:click=move |_| store.new_chat_with(phone.clone())>
+                                <span class="start-icon">{icon(Icon::NewChat)}</span>
+                                <span class="start-label">{label}</span>
+                            </button>
+                        }
+                    });
+                    view! {
+                        {start}
+                        <div class="state empty"><p>{text}</p></div>
+                    }
+                        .into_any()
                 }
                 Phase::Rows => {
                     view! {

@@ -3,10 +3,40 @@ use leptos::prelude::*;
 use crate::icons::{Icon, icon};
 use crate::store::{Store, ToastKind};
 
-/// Toasts at the bottom, announced to screen readers (errors assertively).
+/// Toasts never cover the composer: they sit this far (px) above its top
+/// edge, or this far above the window's bottom when no chat is open.
+const GAP: f64 = 12.0;
+const BOTTOM: f64 = 24.0;
+
+/// How far above the window's bottom the toasts go: above the composer's
+/// top edge when one is on screen.
+fn clearance() -> f64 {
+    let Some(window) = web_sys::window() else { return BOTTOM };
+    let composer = window.document().and_then(|d| d.query_selector(".composer").ok().flatten());
+    let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or_default();
+    match composer.map(|c| c.get_bounding_client_rect()) {
+        Some(r) if r.height() > 0.0 => (height - r.top() + GAP).max(BOTTOM),
+        _ => BOTTOM,
+    }
+}
+
+/// Toasts at the bottom, above the composer, announced to screen readers
+/// (errors assertively).
 #[component]
 pub fn Toasts() -> impl IntoView {
     let store = expect_context::<Store>();
+    // Measured again when toasts change or the window does.
+    let resized = RwSignal::new(0u32);
+    let resize = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    on_cleanup(move || resize.remove());
+    let bottom = RwSignal::new(BOTTOM);
+    Effect::new(move |_| {
+        store.toasts.track();
+        resized.track();
+        bottom.set(clearance());
+        // Again once a chat opened with the toast has drawn its composer.
+        request_animation_frame(move || bottom.set(clearance()));
+    });
     let of = move |errors: bool| {
         move || {
             store
@@ -49,7 +79,7 @@ pub fn Toasts() -> impl IntoView {
         }
     };
     view! {
-        <div class="toasts">
+        <div class="toasts" style:bottom=move || format!("{}px", bottom.get())>
             <div role="status" aria-live="polite">{of(false)}</div>
             <div role="alert" aria-live="assertive">{of(true)}</div>
         </div>
