@@ -158,20 +158,16 @@ async fn demo_chats_start_with_the_customer_and_do_not_alternate_strictly(db: Pg
     assert!(distinct.len() * 10 >= texts.len() * 6, "{} distinct texts of {}", distinct.len(), texts.len());
 }
 
+/// A chat's name, last message id, preview, time and unread count; its
+/// newest message's id, text and time; its customer's messages after the
+/// last reply that are not read.
+type ChatAndNewest =
+    (String, Option<uuid::Uuid>, Option<String>, DateTime<Utc>, i32, uuid::Uuid, String, DateTime<Utc>, i64);
+
 #[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
 async fn every_demo_chat_shows_its_newest_message_and_counts_what_came_after_the_last_reply(db: PgPool) {
     let company_id = seeded(&db).await;
-    let rows: Vec<(
-        String,
-        Option<uuid::Uuid>,
-        Option<String>,
-        DateTime<Utc>,
-        i32,
-        uuid::Uuid,
-        String,
-        DateTime<Utc>,
-        i64,
-    )> = sqlx::query_as(
+    let rows: Vec<ChatAndNewest> = sqlx::query_as(
         "SELECT c.name, v.last_message_id, v.last_message_preview, v.last_message_time, v.unread_count, \
                     m.id, m.content, m.created_at, \
                     (SELECT count(*) FROM messages i WHERE i.conversation_id = v.id AND i.direction = 'inbound' \
