@@ -176,7 +176,7 @@ test('Undo on the "Chat archived" toast brings the chat back to the list', async
 });
 
 test('the list loads the next page near its end and stops at the last one', async ({ page }) => {
-  // The demo company: 170 chats, 12 of them archived.
+  // The demo company: 59 chats, 4 of them archived: two pages of the list.
   await signIn(page, 'ana@demo.test', 'demo-password');
   await page.goto('/');
   const list = page.getByRole('listbox', { name: 'Chats' });
@@ -200,7 +200,7 @@ test('the list loads the next page near its end and stops at the last one', asyn
     if (!body.hasMore) break;
     cursor = `&cursor=${encodeURIComponent(body.nextCursor)}`;
   }
-  expect(total).toBeGreaterThan(100);
+  expect(total).toBeGreaterThan(50);
   await expect.poll(height).toBe(total * 72);
   await expect(list.getByRole('option').last()).toBeVisible();
   let requests = 0;
