@@ -13,7 +13,7 @@ use crate::api::Change;
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
-use crate::store::{Load, Modal, Store};
+use crate::store::{Load, Modal, Session, Store};
 use crate::ui::widgets::avatar::Avatar;
 use crate::ui::widgets::menu::{Item, MenuButton};
 use crate::ui::widgets::rich_text::RichText;
@@ -130,9 +130,10 @@ impl Line {
         match self {
             Line::Day(d) => format!("d{d}"),
             Line::Msg { m, first } => format!(
-                "m{}{:?}{}{}{}",
+                "m{}{:?}{}{}{}{}",
                 m.dto.id,
                 m.dto.status,
+                m.dto.attempt,
                 first,
                 m.local.is_some(),
                 m.dto.error_message.as_deref().unwrap_or("")
@@ -333,6 +334,21 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
             </span>
         </div>
     };
+    let max_attempts = store.session.with_untracked(|s| match s {
+        Session::SignedIn(me) => me.max_send_attempts,
+        _ => 0,
+    });
+    if let Some(retrying) = format::retrying(&m.dto, max_attempts) {
+        return view! {
+            <div class=class data-status=status.as_str()>
+                <div class="note-wrap">
+                    {bubble}
+                    <div class="retry-note" role="status">{retrying}</div>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
     if !(out && status == MessageStatus::Failed) {
         return view! { <div class=class data-status=status.as_str()>{bubble}</div> }.into_any();
     }
