@@ -173,6 +173,36 @@ test('a message to a number WhatsApp never takes fails again on Retry', async ({
   await expect(bubble).toHaveAttribute('data-status', 'failed');
 });
 
+// Issue 17: a transiently failing send showed only a clock for half a
+// minute, then failed. Automatic retries run with the default policy here
+// (5 attempts, 2 s doubling): about 15 to 35 s before it fails.
+test('a send WhatsApp rate-limits says "Retrying (attempt 2 of 5)…" until the attempts run out; Retry starts again', async ({ app: page, tenant }) => {
+  test.setTimeout(90_000);
+  // Sandbox: numbers ending in 0429 are always rate limited (transient).
+  const digits = freshPhone().digits.slice(0, -4) + '0429';
+  await inbound(page.request, tenant, digits, 'Is the blue one back in stock?', 'Iris Baker');
+  await row(page, /Iris Baker/).click();
+  await expect(thread(page).getByText('Is the blue one back in stock?')).toBeVisible();
+  await composer(page).fill('Let me check for you.');
+  await composer(page).press('Enter');
+  const bubble = thread(page).locator('.msg.out', { hasText: 'Let me check for you.' });
+  const note = bubble.getByRole('status');
+  await expect(note).toHaveText('Retrying (attempt 2 of 5)…');
+  await expect(bubble).toHaveAttribute('data-status', 'sending');
+  await expect(bubble.getByRole('img', { name: 'Sending' })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('retrying.png') });
+  // Live, without a reload: the later attempts, then the failure with Retry.
+  await expect(note).toHaveText(/Retrying \(attempt [345] of 5\)…/, { timeout: 20_000 });
+  await expect(bubble).toHaveAttribute('data-status', 'failed', { timeout: 45_000 });
+  await expect(bubble).not.toContainText('Retrying');
+  await expect(bubble).toContainText(/Not delivered: Rate limit hit/);
+  // A manual Retry gets attempts of its own: not failed at once.
+  await bubble.getByRole('button', { name: 'Retry', exact: true }).click();
+  await expect(note).toHaveText('Retrying (attempt 2 of 5)…');
+  await expect(bubble).toHaveAttribute('data-status', 'sending');
+  await expect(thread(page).locator('.msg.out', { hasText: 'Let me check for you.' })).toHaveCount(1);
+});
+
 test('opening an unread chat marks it read: the badge disappears, also after a reload', async ({ app: page, tenant }) => {
   const phone = freshPhone();
   await inbound(page.request, tenant, phone.digits, 'First question', 'Priya Raman');

@@ -2,9 +2,9 @@
 //! time zone.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
-use inbox_types::dto::ContactDto;
+use inbox_types::dto::{ContactDto, MessageDto};
 use inbox_types::timeline::day_label;
-use inbox_types::{E164Phone, MessageContent};
+use inbox_types::{E164Phone, MessageContent, MessageDirection, MessageStatus};
 
 use crate::icons::Icon;
 
@@ -109,6 +109,16 @@ pub fn counter(len: usize, max: usize) -> Option<String> {
     (len + 500 >= max).then(|| format!("{len} / {max}"))
 }
 
+/// The line under an outbound bubble while WhatsApp's transient failures
+/// are retried automatically: "Retrying (attempt 2 of 5)…", the attempt
+/// scheduled or running of `max_attempts`. Nothing on the first attempt
+/// (the clock says enough) or once the message is no longer sending.
+pub fn retrying(m: &MessageDto, max_attempts: i32) -> Option<String> {
+    let retrying = m.direction == MessageDirection::Outbound && m.status == MessageStatus::Sending && m.attempt > 1;
+    // A policy lowered since the series began must not say "6 of 5".
+    retrying.then(|| format!("Retrying (attempt {} of {})…", m.attempt, max_attempts.max(m.attempt)))
+}
+
 /// A bubble for a kind the chat cannot show yet: an icon and WhatsApp
 /// Web's words for it, and the caption under them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +172,29 @@ pub fn placeholder(content: &MessageContent) -> Option<Placeholder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retried_send_says_which_attempt_of_how_many_until_it_is_sent_or_failed() {
+        let mut m = crate::fixtures::msg(1, 1, MessageDirection::Outbound);
+        m.status = MessageStatus::Sending;
+        m.attempt = 1;
+        assert_eq!(retrying(&m, 5), None, "the first attempt shows the clock alone");
+        m.attempt = 2;
+        m.next_attempt_at = Some(crate::fixtures::at(3));
+        assert_eq!(retrying(&m, 5).as_deref(), Some("Retrying (attempt 2 of 5)…"));
+        m.next_attempt_at = None;
+        assert_eq!(retrying(&m, 5).as_deref(), Some("Retrying (attempt 2 of 5)…"), "while it runs");
+        m.attempt = 6;
+        assert_eq!(retrying(&m, 5).as_deref(), Some("Retrying (attempt 6 of 6)…"), "never more than all");
+        for status in [MessageStatus::Sent, MessageStatus::Failed] {
+            m.status = status;
+            assert_eq!(retrying(&m, 5), None, "{status}: the line goes (a failure shows its reason)");
+        }
+        let mut received = crate::fixtures::msg(2, 2, MessageDirection::Inbound);
+        received.status = MessageStatus::Sending;
+        received.attempt = 2;
+        assert_eq!(retrying(&received, 5), None);
+    }
 
     fn contact(phone: Option<&str>, username: Option<&str>, name: Option<&str>) -> ContactDto {
         ContactDto {

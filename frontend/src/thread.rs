@@ -32,9 +32,10 @@ impl Line {
             Line::Day(d) => format!("d{d}"),
             Line::Unread(n) => format!("u{n}"),
             Line::Msg { m, first } => format!(
-                "m{}{:?}{}{:?}{}",
+                "m{}{:?}{}{}{:?}{}",
                 m.dto.id,
                 m.dto.status,
+                m.dto.attempt,
                 first,
                 m.local.as_ref().map(|l| l.waiting),
                 m.dto.error_message.as_deref().unwrap_or("")

@@ -203,6 +203,17 @@ pub struct MessageDto {
     pub provider_message_id: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// Which provider call of its current series of attempts an outbound
+    /// message is at (the send, or an agent's retry, is attempt 1; the
+    /// automatic retries after a transient failure follow): while it is
+    /// `sending`, the attempt running or, when `nextAttemptAt` is set, the
+    /// one scheduled; otherwise the last one made. 0 for a received message.
+    #[serde(default)]
+    pub attempt: i32,
+    /// When the next automatic attempt is due (after a transient failure);
+    /// null when none is scheduled.
+    #[serde(default)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -235,6 +246,8 @@ impl MessageDto {
             provider_message_id: None,
             error_code: None,
             error_message: None,
+            attempt: 0,
+            next_attempt_at: None,
             created_by: None,
             created_at: at,
             updated_at: at,
@@ -482,6 +495,9 @@ pub struct CompanyDto {
 pub struct MeResponse {
     pub user: UserDto,
     pub company: CompanyDto,
+    /// The most provider calls a send (or an agent's retry) makes before a
+    /// transient failure fails it: the `of 5` of a message's `attempt`.
+    pub max_send_attempts: i32,
 }
 
 /// `GET /api/users`: the company's active agents, for assignment.

@@ -53,6 +53,12 @@ pub struct MessageStatusChanged {
     pub error_code: Option<String>,
     /// At most 500 characters.
     pub error_message: Option<String>,
+    /// As in a message: the attempt of the current series running or scheduled.
+    #[serde(default)]
+    pub attempt: i32,
+    /// As in a message: when the next automatic attempt is due, if one is.
+    #[serde(default)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -121,7 +127,8 @@ mod tests {
         let id = Uuid::new_v4();
         let conversation = Uuid::new_v4();
         let data = json!({"id": id, "conversationId": conversation, "status": "failed",
-                          "errorCode": "131026", "errorMessage": "Message undeliverable"});
+                          "errorCode": "131026", "errorMessage": "Message undeliverable",
+                          "attempt": 1, "nextAttemptAt": null});
         let event = LiveEvent::decode("message.status", data.clone()).unwrap();
         assert_eq!(
             event,
@@ -131,11 +138,29 @@ mod tests {
                 status: MessageStatus::Failed,
                 error_code: Some("131026".into()),
                 error_message: Some("Message undeliverable".into()),
+                attempt: 1,
+                next_attempt_at: None,
             })
         );
         assert_eq!(event.kind(), "message.status");
         assert_eq!(event.data(), data);
         assert_eq!(LiveEvent::decode("resync", json!({})).unwrap().data(), json!({}));
+    }
+
+    #[test]
+    fn a_scheduled_retry_travels_with_its_attempt_and_time_and_older_events_still_decode() {
+        let id = Uuid::new_v4();
+        let data = json!({"id": id, "conversationId": id, "status": "sending", "errorCode": "130429",
+                          "errorMessage": "Rate limit hit", "attempt": 2,
+                          "nextAttemptAt": "2026-12-01T10:00:02.5+00:00"});
+        let LiveEvent::MessageStatus(e) = LiveEvent::decode("message.status", data).unwrap() else { panic!() };
+        assert_eq!(e.attempt, 2);
+        assert_eq!(e.next_attempt_at, Some("2026-12-01T10:00:02.500Z".parse().unwrap()));
+        // Stored by the trigger before the attempt was part of the event
+        // (replayed to a client that reconnects across the upgrade).
+        let before = json!({"id": id, "conversationId": id, "status": "read", "errorCode": null, "errorMessage": null});
+        let LiveEvent::MessageStatus(e) = LiveEvent::decode("message.status", before).unwrap() else { panic!() };
+        assert_eq!((e.attempt, e.next_attempt_at), (0, None));
     }
 
     #[test]

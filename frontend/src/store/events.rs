@@ -26,11 +26,16 @@ pub(super) fn apply_event(event: &LiveEvent, list: &mut ListState, chat: &mut Ch
     let mut out = Followup::default();
     match event {
         LiveEvent::MessageStatus(e) => {
+            // Sending to sending: an automatic retry was scheduled or began,
+            // and the bubble says which attempt it is.
+            let retrying = |from: MessageStatus| from == MessageStatus::Sending && e.status == MessageStatus::Sending;
             if let Some(m) = chat.messages.iter_mut().find(|m| m.dto.id == e.id && m.local.is_none())
-                && m.dto.status.can_move_to(e.status)
+                && (m.dto.status.can_move_to(e.status) || retrying(m.dto.status))
             {
                 m.dto.status = e.status;
                 m.dto.error_message = if e.status == MessageStatus::Failed { e.error_message.clone() } else { None };
+                m.dto.attempt = e.attempt;
+                m.dto.next_attempt_at = e.next_attempt_at;
                 out.chat_changed = true;
             }
             for c in list.items.iter_mut().filter(|c| c.last_message_id == Some(e.id)) {
@@ -109,6 +114,21 @@ mod tests {
             status,
             error_code: error.map(|_| "131026".to_owned()),
             error_message: error.map(str::to_owned),
+            attempt: 1,
+            next_attempt_at: None,
+        })
+    }
+
+    /// A transient failure: still sending, `attempt` scheduled (`due`) or running.
+    fn retry_event(attempt: i32, due: Option<i64>) -> LiveEvent {
+        LiveEvent::MessageStatus(MessageStatusChanged {
+            id: id(10),
+            conversation_id: id(1),
+            status: MessageStatus::Sending,
+            error_code: Some("130429".to_owned()),
+            error_message: Some("Rate limit hit".to_owned()),
+            attempt,
+            next_attempt_at: due.map(at),
         })
     }
 
@@ -140,6 +160,26 @@ mod tests {
         apply_event(&status_event(MessageStatus::Failed, Some("Message undeliverable")), &mut list, &mut chat);
         assert_eq!(chat.messages[0].dto.status, MessageStatus::Failed);
         assert_eq!(chat.messages[0].dto.error_message.as_deref(), Some("Message undeliverable"));
+    }
+
+    #[test]
+    fn retry_events_move_the_attempt_of_a_sending_bubble_and_a_failure_ends_them() {
+        let (mut list, mut chat) = shown(MessageStatus::Sending);
+        for (event, attempt, due) in [
+            (retry_event(2, Some(12)), 2, Some(at(12))),
+            (retry_event(2, None), 2, None),
+            (retry_event(3, Some(16)), 3, Some(at(16))),
+        ] {
+            let follow = apply_event(&event, &mut list, &mut chat);
+            let m = &chat.messages[0].dto;
+            assert_eq!((m.status, m.attempt, m.next_attempt_at), (MessageStatus::Sending, attempt, due));
+            assert_eq!(m.error_message, None, "the transient error is not the bubble's reason");
+            assert_eq!(follow, Followup { chat_changed: true, ..Default::default() });
+        }
+        apply_event(&status_event(MessageStatus::Failed, Some("Rate limit hit")), &mut list, &mut chat);
+        let m = &chat.messages[0].dto;
+        assert_eq!((m.status, m.next_attempt_at), (MessageStatus::Failed, None));
+        assert_eq!(m.error_message.as_deref(), Some("Rate limit hit"));
     }
 
     #[test]

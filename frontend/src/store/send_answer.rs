@@ -41,7 +41,11 @@ pub(super) fn send_outcome(res: &Result<SendNewMessageOutput, ApiError>) -> Send
                 id: out.message_id,
                 status: out.message.status,
                 error: None,
-                refetch: false,
+                // Still sending once answered: WhatsApp failed transiently
+                // and a retry is scheduled. The chat's page says which
+                // attempt (its live events came while the bubble was this
+                // tab's own, and were left to the answer).
+                refetch: out.message.status == MessageStatus::Sending,
                 warn: false,
             };
         }
@@ -164,6 +168,13 @@ mod tests {
             SendOutcome::Stored { id: STORED, status: MessageStatus::Sent, error: None, refetch: false, warn: false }
         );
         assert_eq!((m.dto.id, m.dto.status, m.local), (STORED, MessageStatus::Sent, None));
+    }
+
+    #[test]
+    fn a_send_still_sending_when_answered_refetches_the_chat_for_its_retry() {
+        let (outcome, m) = settled(answered(MessageStatus::Sending));
+        assert!(matches!(outcome, SendOutcome::Stored { refetch: true, warn: false, .. }));
+        assert_eq!((m.dto.id, m.dto.status, m.local), (STORED, MessageStatus::Sending, None));
     }
 
     #[test]

@@ -157,6 +157,8 @@ impl Store {
         let sending_again = |m: &mut UiMessage| {
             m.dto.status = advanced(m.dto.status, MessageStatus::Sending);
             m.dto.error_message = None;
+            // An agent's retry starts a new series of attempts.
+            (m.dto.attempt, m.dto.next_attempt_at) = (1, None);
             if let Some(l) = m.local.as_mut() {
                 l.failed = None;
             }

@@ -11,7 +11,7 @@ use crate::api::Change;
 use crate::format;
 use crate::icons::{Icon, Mark, icon, mark, tail};
 use crate::merge::UiMessage;
-use crate::store::{Load, Modal, Store};
+use crate::store::{Load, Modal, Session, Store};
 use crate::thread::{self, Line};
 use crate::ui::chat_search::ChatSearch;
 use crate::ui::widgets::avatar::Avatar;
@@ -430,10 +430,25 @@ fn Bubble(m: UiMessage, first: bool) -> impl IntoView {
     let waiting = m.local.as_ref().is_some_and(|l| l.waiting);
     if waiting {
         return view! {
-            <div id=anchor class=class data-status=status.as_str() data-waiting="true">
+            <div id=anchor.clone() class=class data-status=status.as_str() data-waiting="true">
                 <div class="failed-wrap">
                     {bubble}
                     <div class="wait-note">{mark(Mark::Clock)}<span>"Waiting for network"</span></div>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
+    let max_attempts = store.session.with_untracked(|s| match s {
+        Session::SignedIn(me) => me.max_send_attempts,
+        _ => 0,
+    });
+    if let Some(retrying) = format::retrying(&m.dto, max_attempts) {
+        return view! {
+            <div id=anchor.clone() class=class data-status=status.as_str()>
+                <div class="note-wrap">
+                    {bubble}
+                    <div class="retry-note" role="status">{retrying}</div>
                 </div>
             </div>
         }

@@ -1,4 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use inbox_domain::provider::Dispatch;
 use inbox_domain::users::{self, User};
 use inbox_domain::{DomainError, auth as domain_auth, companies};
 use inbox_types::ErrorBody;
@@ -16,7 +17,11 @@ pub(crate) fn user_dto(u: &User) -> UserDto {
 async fn me_of(state: &AppState, user: &User) -> ApiResult<MeResponse> {
     let company = companies::find(&state.db, user.company_id).await?;
     let number_rule = company.number_rule();
-    Ok(MeResponse { user: user_dto(user), company: CompanyDto { id: company.id, name: company.name, number_rule } })
+    Ok(MeResponse {
+        user: user_dto(user),
+        company: CompanyDto { id: company.id, name: company.name, number_rule },
+        max_send_attempts: state.outbox.retry_policy().max_attempts,
+    })
 }
 
 /// Sign in with email and password; sets the session cookie.

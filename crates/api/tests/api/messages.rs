@@ -314,10 +314,33 @@ async fn a_transient_provider_failure_answers_201_sending_and_schedules_a_retry(
     assert_eq!(res.status(), 201);
     let out: Value = res.json().await.unwrap();
     assert_eq!(out["message"]["status"], "sending");
-    let scheduled: bool = sqlx::query_scalar("SELECT next_attempt_at IS NOT NULL FROM messages WHERE id = $1::uuid")
-        .bind(out["messageId"].as_str().unwrap())
-        .fetch_one(&app.db)
+    let scheduled: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT next_attempt_at FROM messages WHERE id = $1::uuid")
+            .bind(out["messageId"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(scheduled.is_some());
+
+    // What the bubble shows: "Retrying (attempt 2 of 5)…".
+    let page: Value = app
+        .as_a(Method::GET, &format!("/api/conversations/{}/messages", out["conversationId"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    assert!(scheduled);
+    let m = &page["messages"][0];
+    assert_eq!((&m["status"], &m["attempt"]), (&json!("sending"), &json!(2)), "the second attempt is scheduled: {m}");
+    let due: chrono::DateTime<chrono::Utc> = serde_json::from_value(m["nextAttemptAt"].clone()).unwrap();
+    assert_eq!(Some(due), scheduled);
+}
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn an_agent_learns_how_many_attempts_a_send_gets(db: PgPool) {
+    let app = TestApp::spawn_with(db, Config { send_max_attempts: 3, ..Config::default() }).await;
+    let browser = app.browser_as_a().await;
+    let me: Value = browser.get(app.url("/api/auth/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["maxSendAttempts"], 3);
 }

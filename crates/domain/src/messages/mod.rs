@@ -32,15 +32,20 @@ pub(crate) struct MessageRow {
     pub provider_message_id: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    pub attempt: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_by: Option<uuid::Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// `attempt` counts the attempt scheduled as begun (see `MessageDto`): the
+/// trigger of `message.status` events says the same.
 macro_rules! message_columns {
     () => {
         "id, conversation_id, contact_id, kind, direction, status, content, payload, reply_to, media_url, media_type, \
-         provider_message_id, error_code, error_message, created_by, created_at, updated_at"
+         provider_message_id, error_code, error_message, \
+         attempts + (next_attempt_at IS NOT NULL)::int AS attempt, next_attempt_at, created_by, created_at, updated_at"
     };
 }
 
@@ -73,6 +78,8 @@ impl TryFrom<MessageRow> for MessageDto {
             provider_message_id: r.provider_message_id,
             error_code: r.error_code,
             error_message: r.error_message,
+            attempt: r.attempt,
+            next_attempt_at: r.next_attempt_at,
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,

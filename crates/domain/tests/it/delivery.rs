@@ -8,7 +8,7 @@ use inbox_domain::delivery::{self, ProviderStatus, StatusOutcome};
 use inbox_domain::messages;
 use inbox_domain::provider::{Accepted, ProviderError, ScriptedProvider};
 use inbox_domain::send;
-use inbox_types::{ErrorCode, MessageId, MessageStatus};
+use inbox_types::{ErrorCode, LiveEvent, MessageId, MessageStatus};
 use sqlx::PgPool;
 
 use crate::common::*;
@@ -47,6 +47,73 @@ async fn a_transient_failure_answers_sending_and_is_retried_automatically(db: Pg
     assert_eq!(m.status, MessageStatus::Sent);
     assert_eq!(m.provider_message_id.as_deref(), Some("wamid.test.2"));
     assert_eq!(next_attempt_in(&db, id).await, None);
+}
+
+/// What the `message.status` events of message `id` told, in order: status,
+/// attempt, and whether a next attempt was scheduled (repeats left out).
+async fn progress_told(db: &PgPool, id: MessageId) -> Vec<(MessageStatus, i32, bool)> {
+    let events: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT data FROM events WHERE kind = 'message.status' AND data->>'id' = $1::text ORDER BY id",
+    )
+    .bind(id.0)
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut told = Vec::new();
+    for data in events {
+        let Ok(LiveEvent::MessageStatus(e)) = LiveEvent::decode("message.status", data) else { panic!() };
+        let step = (e.status, e.attempt, e.next_attempt_at.is_some());
+        if told.last() != Some(&step) {
+            told.push(step);
+        }
+    }
+    told
+}
+
+/// Issue 17: a transiently failing send looked stuck (a clock for half a
+/// minute); the bubble says "Retrying (attempt 2 of 5)…", and these are
+/// its numbers: the attempt scheduled, then running, then the next.
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_transient_failure_tells_the_attempt_scheduled_and_when_in_the_message_and_live(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    let busy = || Err(ProviderError::transient(Some("130429"), "Rate limit hit"));
+    let provider = ScriptedProvider::answering([busy(), busy()]);
+    let out = send::send_new_message(&db, &provider, t.actor(), &new_message("+14155550100", "hi")).await.unwrap();
+    let id = MessageId(out.message_id);
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!((m.status, m.attempt), (MessageStatus::Sending, 2), "the second attempt is the one scheduled");
+    let due: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT next_attempt_at FROM messages WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(m.next_attempt_at, Some(due));
+    let LiveEvent::MessageStatus(live) = last_status_event(&db, id).await else { unreachable!() };
+    assert_eq!((live.status, live.attempt, live.next_attempt_at), (MessageStatus::Sending, 2, Some(due)));
+
+    for _ in 0..2 {
+        make_due(&db, id).await;
+        send::run_due_retries(&db, &provider, 10).await.unwrap();
+    }
+    use MessageStatus::*;
+    assert_eq!(
+        progress_told(&db, id).await,
+        [(Sending, 2, true), (Sending, 2, false), (Sending, 3, true), (Sending, 3, false), (Sent, 3, false)],
+        "scheduled, running, failed and scheduled again, running, sent"
+    );
+    let m = messages::find(&db, t.company, id).await.unwrap();
+    assert_eq!((m.status, m.attempt, m.next_attempt_at), (Sent, 3, None));
+}
+
+async fn last_status_event(db: &PgPool, id: MessageId) -> LiveEvent {
+    let data: serde_json::Value = sqlx::query_scalar(
+        "SELECT data FROM events WHERE kind = 'message.status' AND data->>'id' = $1::text ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id.0)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    LiveEvent::decode("message.status", data).unwrap()
 }
 
 /// Found end to end (tests/api/faults.rs): the outbox's grouped "sent"
@@ -117,6 +184,7 @@ async fn a_manual_retry_after_the_automatic_attempts_ran_out_gets_attempts_of_it
 
     let retried = send::retry_failed_message(&db, &provider, t.actor(), id).await.unwrap();
     assert_eq!(retried.message.status, MessageStatus::Sending, "scheduled for an automatic retry again");
+    assert_eq!(messages::find(&db, t.company, id).await.unwrap().attempt, 2, "attempt 2 of its own series");
     assert!(next_attempt_in(&db, id).await.is_some());
     make_due(&db, id).await;
     send::run_due_retries(&db, &provider, 10).await.unwrap();

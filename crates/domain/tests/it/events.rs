@@ -48,6 +48,8 @@ async fn what_every_trigger_emits_decodes_as_a_live_event_and_is_announced_as_st
     inbox_domain::send::send_new_message(&db, &refusing, t.actor(), &new_message("+14155550101", "no"))
         .await
         .unwrap_err();
+    let busy = ScriptedProvider::answering([Err(ProviderError::transient(Some("130429"), "Rate limit hit"))]);
+    let retrying = t.send(&db, &busy, "+14155550102", "soon").await;
     let id = inbox_types::ConversationId(sent.conversation_id);
     inbox_domain::conversations::delete_conversation(&db, t.company, id, Some(t.agent.id)).await.unwrap();
 
@@ -67,7 +69,10 @@ async fn what_every_trigger_emits_decodes_as_a_live_event_and_is_announced_as_st
         if m.id == sent.message_id && m.status == MessageStatus::Sent && m.error_code.is_none())));
     assert!(events.iter().any(|e| matches!(e, LiveEvent::MessageStatus(m)
         if m.status == MessageStatus::Failed && m.error_code.as_deref() == Some("131026")
-            && m.error_message.as_deref() == Some("Undeliverable"))));
+            && m.error_message.as_deref() == Some("Undeliverable") && m.attempt == 1 && m.next_attempt_at.is_none())));
+    assert!(events.iter().any(|e| matches!(e, LiveEvent::MessageStatus(m)
+        if m.id == retrying.message_id && m.status == MessageStatus::Sending && m.attempt == 2
+            && m.next_attempt_at.is_some() && m.error_code.as_deref() == Some("130429"))));
     assert!(events.iter().any(|e| matches!(e, LiveEvent::ConversationUpdated(c)
         if c.id == sent.conversation_id && c.last_message_preview.as_deref() == Some("hi")
             && c.last_message_id == Some(sent.message_id))));
