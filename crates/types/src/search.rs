@@ -182,7 +182,7 @@ pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
         let after = &rest[start + MATCH_START.len_utf8()..];
         match after.find(MATCH_END) {
             Some(end) => {
-                push(&after[..end], true);
+                push(&after[..end].replace(MATCH_START, ""), true);
                 rest = &after[end + MATCH_END.len_utf8()..];
             }
             None => {
@@ -191,7 +191,7 @@ pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
             }
         }
     }
-    push(&rest.replace(MATCH_END, ""), false);
+    push(&rest.replace([MATCH_START, MATCH_END], ""), false);
     parts
 }
 

@@ -205,7 +205,7 @@ async fn a_message_search_uses_the_full_text_index_not_a_scan(db: PgPool) {
     let out = t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "seed").await;
     sqlx::query(
         "INSERT INTO messages (id, company_id, conversation_id, contact_id, direction, status, content, created_at) \
-         SELECT gen_random_uuid(), $1, $2, $3, 'inbound', 'received', 'message number ' || g || ' about shoes', \
+         SELECT gen_random_uuid(), $1, $2, $3, 'inbound', 'delivered', 'message number ' || g || ' about shoes', \
                 now() - g * interval '1 minute' \
            FROM generate_series(1, 5000) g",
     )
