@@ -5,7 +5,7 @@
 -- with non-ASCII letters. The GIN index leads with company_id (btree_gin)
 -- so one company's search never reads another's postings; partial on
 -- is_active so cleared and deleted messages are neither indexed nor found.
--- Chosen over a trigram index by measurement: docs/performance.md.
+-- Why not a trigram index: docs/architecture.md ("Messages").
 CREATE TEXT SEARCH CONFIGURATION inbox_search (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION inbox_search
     ALTER MAPPING FOR word, hword, hword_part WITH public.unaccent, pg_catalog.simple;

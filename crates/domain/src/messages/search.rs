@@ -3,8 +3,8 @@
 //!
 //! Full-text search on `to_tsvector('inbox_search', content)`: the `simple`
 //! parser with `unaccent` folding (migration 20261201000006), so words match
-//! whatever their case and accents, each query word as a prefix. Chosen over
-//! trigrams by measurement (docs/performance.md, "Message search").
+//! whatever their case and accents, each query word as a prefix (why not
+//! trigrams: docs/architecture.md, "Messages").
 
 use inbox_types::dto::MessageDto;
 use inbox_types::search::{HitChat, MATCH_END, MATCH_START, MessageHit, MessageSearchOutput, MessageSearchParams};
