@@ -6,17 +6,20 @@
 # inbox_fold(content) made for the comparison and dropped afterwards.
 # pgbench, 8 clients, prepared statements; prints p50/p99 per form.
 #
-#   make bench BENCH_ARGS='--only find --clients 8'   # seeds inbox_bench once
+#   make bench BENCH_ARGS='--only find --clients 8'   # seeds inbox_bench once (or: inbox migrate; inbox seed-bench)
 #   scripts/compare-message-search.sh postgres://postgres@127.0.0.1:5432/inbox_bench 20
 set -euo pipefail
 db="${1:?usage: $0 DATABASE_URL [seconds]}"
 seconds="${2:-20}"
 dir="$(mktemp -d)"
-trap 'rm -rf "$dir"; psql "$db" -qc "DROP INDEX IF EXISTS messages_content_trgm_probe" >/dev/null' EXIT
+trap 'rm -rf "$dir"; psql "$db" -qc "DROP INDEX IF EXISTS messages_content_trgm_probe; DROP TABLE IF EXISTS search_probe_company" >/dev/null' EXIT
+# The bench's companies, numbered for pgbench to draw from.
+psql "$db" -qc "CREATE TABLE IF NOT EXISTS search_probe_company AS
+  SELECT row_number() OVER (ORDER BY id) AS n, id AS company_id FROM companies WHERE name LIKE 'Bench %'"
 
 words=("order" "warehouse" "delivery address" "thank" "anything else" "refund")
 pick='\set n random(1, 10)
-SELECT company_id AS company FROM bench_company WHERE n = :n \gset
+SELECT company_id AS company FROM search_probe_company WHERE n = :n \gset
 \set w random(0, 5)
 '
 tail_sql="ORDER BY created_at DESC, id DESC LIMIT 21) h JOIN conversations c ON c.id = h.conversation_id AND c.is_active JOIN contacts ct ON ct.id = c.contact_id ORDER BY h.created_at DESC, h.id DESC;"
