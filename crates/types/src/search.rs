@@ -164,7 +164,8 @@ pub struct MessageSearchOutput {
 pub const MATCH_START: char = '\u{E000}';
 pub const MATCH_END: char = '\u{E001}';
 
-/// Splits a marked headline into snippet parts; unbalanced marks are text.
+/// Splits a marked headline into snippet parts: text between a start and
+/// the next end mark is matched; marks without their partner are dropped.
 pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
     let mut parts: Vec<SnippetPart> = Vec::new();
     let mut push = |text: &str, matched: bool| {
@@ -176,22 +177,25 @@ pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
             _ => parts.push(SnippetPart { text: text.to_owned(), matched }),
         }
     };
-    let mut rest = marked;
-    while let Some(start) = rest.find(MATCH_START) {
-        push(&rest[..start], false);
-        let after = &rest[start + MATCH_START.len_utf8()..];
-        match after.find(MATCH_END) {
-            Some(end) => {
-                push(&after[..end].replace(MATCH_START, ""), true);
-                rest = &after[end + MATCH_END.len_utf8()..];
+    let (mut plain, mut found, mut open) = (String::new(), String::new(), false);
+    for c in marked.chars() {
+        match (c, open) {
+            (MATCH_START, false) => {
+                push(&std::mem::take(&mut plain), false);
+                open = true;
             }
-            None => {
-                rest = after;
-                break;
+            (MATCH_END, true) => {
+                push(&std::mem::take(&mut found), true);
+                open = false;
             }
+            (MATCH_START | MATCH_END, _) => {}
+            (c, true) => found.push(c),
+            (c, false) => plain.push(c),
         }
     }
-    push(&rest.replace([MATCH_START, MATCH_END], ""), false);
+    // A start without its end: what follows it is plain text.
+    plain.push_str(&found);
+    push(&plain, false);
     parts
 }
 
