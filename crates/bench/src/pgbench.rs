@@ -239,7 +239,7 @@ fn find() -> String {
         script.push_str(&format!(
             "\\{} :w = {i}\n\
 SELECT h.*, ts_headline('inbox_search', h.content, to_tsquery('inbox_search', :words{i}), \
-'StartSel=<, StopSel=>, MaxWords=20, MinWords=8, ShortWord=2, MaxFragments=1') AS snippet, \
+'StartSel=<, StopSel=>, MaxWords=20, MinWords=8, ShortWord=0, MaxFragments=1') AS snippet, \
 COALESCE(ct.name, ct.username, ct.phone, '') AS title, ct.is_group, c.is_archived FROM (\
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE company_id = :company AND is_active AND kind <> 'reaction' \
 AND to_tsvector('inbox_search', content) @@ to_tsquery('inbox_search', :words{i}) \

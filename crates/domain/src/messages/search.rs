@@ -96,5 +96,5 @@ pub async fn search_messages(
 /// ts_headline's options: the found words between private-use marks
 /// ([`MATCH_START`], [`MATCH_END`]), about a line of context around them.
 static HEADLINE_OPTIONS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=20, MinWords=8, ShortWord=2, MaxFragments=1")
+    format!("StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=20, MinWords=8, ShortWord=0, MaxFragments=1")
 });

@@ -229,3 +229,13 @@ async fn a_message_search_uses_the_full_text_index_not_a_scan(db: PgPool) {
     assert!(plan.contains("messages_search"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "{plan}");
 }
+
+#[sqlx::test(migrator = "inbox_domain::MIGRATOR")]
+async fn a_short_messages_snippet_is_all_of_it_short_words_included(db: PgPool) {
+    let t = Tenant::new(&db, "Acme").await;
+    t.send(&db, &ScriptedProvider::accepting(), "+14155550100", "Do you ship to Zürich?").await;
+    let out = messages::search_messages(&db, t.company, &search("zurich")).await.unwrap();
+    let text: String = out.hits[0].snippet.iter().map(|p| p.text.as_str()).collect();
+    // ts_headline ends at the last word (the "?" goes); the short first word stays.
+    assert_eq!(text, "Do you ship to Zürich");
+}
