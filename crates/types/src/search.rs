@@ -5,7 +5,6 @@
 //! start of a word ("ord" finds "order"), ignoring case and accents, newest
 //! first, as WhatsApp Web's search does.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -141,12 +140,6 @@ pub struct MessageHit {
     pub conversation: HitChat,
     /// A short excerpt of the message around the found words, in order.
     pub snippet: Vec<SnippetPart>,
-}
-
-impl MessageHit {
-    pub fn at(&self) -> DateTime<Utc> {
-        self.message.created_at
-    }
 }
 
 /// A page of hits, newest first; `nextCursor` fetches older ones.
